@@ -1,0 +1,9 @@
+"""kg: build an RDF knowledge graph of a film franchise from news articles.
+
+The pipeline reads as a path through the package:
+sources -> nlp -> extract -> resolve -> graph -> store -> query / check / views.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

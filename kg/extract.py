@@ -1,0 +1,453 @@
+"""Run the relation rules over an article's parsed blocks; yield typed Mention and Fact records.
+
+The rules live in kg/data/relations.toml. Each names a predicate of the ontology and a pattern
+with named nodes: ``subject`` and ``object`` (``person``, ``character`` and ``work`` for a
+performance). Two kinds of pattern, one generic runner each:
+
+- ``dep``: spaCy DependencyMatcher patterns over the parse, written as
+  ``[left, operator, right, attributes]`` rows;
+- ``seq``: spaCy Matcher token sequences in which some tokens are slots.
+
+A slot token becomes one or more mentions through :func:`slot_mentions`: a name found by the
+NER or the lexicon (and the names coordinated with it: "A, B and C"); a common noun holding a
+name ("the Ruska Roma crime syndicate"); a relative pronoun (the noun its clause modifies); or a
+short reference ("the film", "this spin-off", "it", "the hotel", "the actress") resolved to a
+likely antecedent: the article's main work, the last-named person, the last-named hotel.
+
+Everything here is per article, a pure function of the article and its Docs, so articles can be
+processed in parallel and cached; canonicalisation across articles happens in kg/resolve.py.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Iterator, Sequence
+
+from spacy.language import Language
+from spacy.matcher import DependencyMatcher, Matcher
+from spacy.tokens import Doc, Span, Token
+
+from kg.dates import parse_date
+from kg.nlp import data_path, load_toml
+
+__all__ = ["Mention", "Fact", "ArticleExtraction", "Rule", "load_rules", "extract_article", "PREDICATES"]
+
+#: Predicates a rule may name, with the coarse classes of subject and object ("Date" for a literal).
+PREDICATES: dict[str, tuple[str, str]] = {
+    "performance": ("Person", "Character"),
+    "portrays": ("Person", "Character"),
+    "hasCastMember": ("Work", "Person"),
+    "appearsIn": ("Character", "Work"),
+    "directedBy": ("Work", "Person"),
+    "writtenBy": ("Work", "Person"),
+    "producedBy": ("Work", "Person"),
+    "distributedBy": ("Work", "Organization"),
+    "filmedIn": ("Work", "Place"),
+    "spinOffOf": ("Work", "Work|Franchise"),
+    "partOfFranchise": ("Work", "Franchise"),
+    "sequelOf": ("Work", "Work"),
+    "setAfter": ("Work", "Work"),
+    "setBefore": ("Work", "Work"),
+    "memberOf": ("Character", "Organization"),
+    "leaderOf": ("Character", "Organization"),
+    "trainedBy": ("Character", "Organization"),
+    "worksFor": ("Character", "Organization"),
+    "ownerOf": ("Character", "Organization"),
+    "createdBy": ("Franchise|Work", "Person"),
+    "releaseDate": ("Work", "Date"),
+}
+
+#: Lexicon classes and the coarse class each belongs to.
+COARSE = {
+    "Film": "Work", "TVSeries": "Work", "Work": "Work", "Franchise": "Franchise", "Person": "Person",
+    "Actor": "Person", "Character": "Character", "Organization": "Organization",
+    "CriminalOrganization": "Organization", "Company": "Organization", "Hotel": "Organization", "Place": "Place",
+}
+
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+NAME_LABELS = frozenset(load_toml("text_repair.toml")["names"]["name_labels"]) | frozenset(COARSE) | {"NAME"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A stretch of an article that names something: offsets into the article's text."""
+
+    text: str
+    start: int
+    end: int
+    label: str                 # the model's label (PERSON, ORG ...), NAME, or a lexicon class
+    lexicon_id: str | None = None
+    via: str | None = None     # how a short reference was resolved ("the film" -> main work)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One statement of a fact by one sentence of an article."""
+
+    predicate: str
+    subject: Mention
+    object: Mention | str      # a Mention, or the lexical form of a date literal
+    rule: str
+    confidence: float
+    sentence_start: int
+    sentence_end: int
+    sentence: str
+    work: Mention | None = None   # the work of a performance
+
+
+@dataclass
+class ArticleExtraction:
+    """What one article yields: its mentions and facts, and the work it is mainly about."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    main_work: Mention | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A relation rule from relations.toml."""
+
+    id: str
+    predicate: str
+    kind: str                  # "dep" or "seq"
+    pattern: list
+    confidence: float
+    slots: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _attrs(value, macros: dict) -> dict:
+    if isinstance(value, str):
+        if value not in macros:
+            raise ValueError(f"unknown macro {value!r}")
+        return dict(macros[value])
+    out: dict = {}
+    for key, item in value.items():
+        if key == "use":
+            for name in ([item] if isinstance(item, str) else item):
+                out.update(macros[name])
+        else:
+            out[key] = item
+    return out
+
+
+@lru_cache(maxsize=None)
+def load_rules() -> tuple[list[Rule], dict]:
+    """Read relations.toml: the macros, the reference words and every rule, validated."""
+    with open(data_path("relations.toml"), "rb") as handle:
+        data = tomllib.load(handle)
+    macros = data.get("macros", {})
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for raw in data.get("rule", []):
+        rid = raw.get("id")
+        where = f"{data_path('relations.toml')}: rule {rid!r}"
+        if not rid or rid in seen:
+            raise ValueError(f"{where}: missing or repeated id")
+        seen.add(rid)
+        predicate = raw.get("predicate")
+        if predicate not in PREDICATES:
+            raise ValueError(f"{where}: unknown predicate {predicate!r}")
+        if "dep" in raw:
+            rows = raw["dep"]
+            pattern = []
+            for index, row in enumerate(rows):
+                if index == 0:
+                    name, attrs = row
+                    pattern.append({"RIGHT_ID": name, "RIGHT_ATTRS": _attrs(attrs, macros)})
+                else:
+                    left, op, name, attrs = row
+                    pattern.append({"LEFT_ID": left, "REL_OP": op, "RIGHT_ID": name, "RIGHT_ATTRS": _attrs(attrs, macros)})
+            slots = tuple(p["RIGHT_ID"] for p in pattern)
+            kind = "dep"
+        elif "seq" in raw:
+            pattern, names = [], []
+            for element in raw["seq"]:
+                element = dict(element)
+                names.append(element.pop("slot", ""))
+                pattern.append(_attrs(element, macros))
+            slots = tuple(names)
+            kind = "seq"
+        else:
+            raise ValueError(f"{where}: needs a dep or a seq pattern")
+        needed = {"person", "character"} if predicate == "performance" else {"object"}
+        if not needed <= set(slots):
+            raise ValueError(f"{where}: pattern lacks node(s) {sorted(needed - set(slots))}")
+        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots))
+    if not rules:
+        raise ValueError(f"{data_path('relations.toml')}: no rules")
+    return rules, data.get("references", {})
+
+
+@lru_cache(maxsize=4)
+def _matchers(vocab_id: int, vocab) -> tuple[DependencyMatcher, Matcher, dict[str, Rule]]:
+    rules, _ = load_rules()
+    dep, seq = DependencyMatcher(vocab, validate=True), Matcher(vocab, validate=True)
+    by_id = {}
+    for rule in rules:
+        by_id[rule.id] = rule
+        (dep if rule.kind == "dep" else seq).add(rule.id, [rule.pattern])
+    return dep, seq, by_id
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _register() -> None:
+    if not Token.has_extension("kg_name"):
+        Token.set_extension("kg_name", default=False)
+
+
+def _merge_names(doc: Doc) -> None:
+    """Make each name one token, so patterns see "Ana de Armas" as one node."""
+    _register()
+    with doc.retokenize() as retokenizer:
+        for ent in doc.ents:
+            if len(ent) > 1:
+                retokenizer.merge(ent)
+    for token in doc:
+        if token.ent_type_ in NAME_LABELS:
+            token._.kg_name = True
+        elif token.pos_ == "PROPN" and token.is_title and token.ent_iob_ == "O" and not token.is_sent_start:
+            token._.kg_name = True
+
+
+class _Context:
+    """What short references resolve to, within one article."""
+
+    def __init__(self, references: dict, main_work: Mention | None, main_franchise: Mention | None):
+        self.references = references
+        self.main_work = main_work
+        self.main_franchise = main_franchise
+        self.recent: dict[str, Mention] = {}
+
+    def note(self, mention: Mention) -> None:
+        coarse = COARSE.get(mention.label) or {"PERSON": "Person", "ORG": "Organization"}.get(mention.label)
+        if coarse:
+            self.recent[coarse] = mention
+        if mention.label == "Hotel":
+            self.recent["Hotel"] = mention
+
+
+def _mention(token: Token, offset: int, **extra) -> Mention:
+    return Mention(token.text, offset + token.idx, offset + token.idx + len(token.text), token.ent_type_ or "NAME",
+                   token.ent_kb_id_ or None, **extra)
+
+
+def _as_reference(target: Mention, token: Token, offset: int, via: str) -> Mention:
+    return Mention(target.text, offset + token.idx, offset + token.idx + len(token.text), target.label,
+                   target.lexicon_id, via=via)
+
+
+def _name_children(token: Token) -> list[Token]:
+    """Names held by a common noun: 'the Ruska Roma crime syndicate', 'actors such as A, B'."""
+    names = [c for c in token.children if c._.kg_name and c.dep_ in {"compound", "nmod", "appos", "amod"}]
+    for child in token.children:
+        if child.dep_ == "prep" and child.lower_ in {"as", "of", "including"}:
+            names.extend(g for g in child.children if g.dep_ == "pobj" and g._.kg_name)
+    return names
+
+
+def _with_conjuncts(token: Token) -> list[Token]:
+    out = [token]
+    for conj in token.conjuncts:
+        if conj._.kg_name and conj not in out:
+            out.append(conj)
+    return out
+
+
+def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context) -> list[Mention]:
+    """The mentions a pattern's slot token stands for (several for "A, B and C"; none if it names nothing)."""
+    refs = ctx.references
+    if token._.kg_name:
+        return [_mention(t, offset) for t in _with_conjuncts(token)]
+    lower = token.lower_
+    if token.pos_ == "PRON" or token.tag_ in {"WDT", "WP"}:
+        if lower in {"which", "that", "who"} and token.head.dep_ in {"relcl", "acl"}:
+            return _climb(token.head.head, expected, offset, ctx)
+        if lower in {"it", "its"} and "Work" in expected and ctx.main_work:
+            return [_as_reference(ctx.main_work, token, offset, f"pronoun '{token.text}'")]
+        if lower in {"he", "she", "him", "her"} and "Person" in expected and "Person" in ctx.recent:
+            return [_as_reference(ctx.recent["Person"], token, offset, f"pronoun '{token.text}'")]
+        return []
+    names = _name_children(token)
+    if names:
+        return [_mention(t, offset) for n in names for t in _with_conjuncts(n)]
+    if token.pos_ not in {"NOUN", "PROPN"} or token.tag_ in {"NNS", "NNPS"}:
+        return []
+    modifiers = {c.lower_ for c in token.children if c.dep_ in {"amod", "nummod", "det", "poss"}}
+    if modifiers & set(refs.get("not_anaphoric", [])):
+        return []
+    if lower in refs.get("work", []) and "Work" in expected and ctx.main_work:
+        return [_as_reference(ctx.main_work, token, offset, f"'{lower}' -> the article's main work")]
+    if lower in refs.get("franchise", []) and "Franchise" in expected and ctx.main_franchise:
+        return [_as_reference(ctx.main_franchise, token, offset, f"'{lower}' -> the article's franchise")]
+    if lower in refs.get("hotel", []) and "Organization" in expected and "Hotel" in ctx.recent:
+        return [_as_reference(ctx.recent["Hotel"], token, offset, f"'{lower}' -> the last-named hotel")]
+    if lower in refs.get("person", []) and "Person" in expected and "Person" in ctx.recent:
+        return [_as_reference(ctx.recent["Person"], token, offset, f"'{lower}' -> the last-named person")]
+    if lower in refs.get("organization", []) and "Organization" in expected and "Organization" in ctx.recent:
+        return [_as_reference(ctx.recent["Organization"], token, offset, f"'{lower}' -> the last-named organization")]
+    if token.dep_ == "appos" and token.head._.kg_name:
+        return [_mention(token.head, offset)]
+    return []
+
+
+def _climb(token: Token, expected: str, offset: int, ctx: _Context, steps: int = 4) -> list[Mention]:
+    """From the noun a relative clause modifies, up through 'of' and appositions to a name."""
+    for _ in range(steps):
+        found = slot_mentions(token, expected, offset, ctx) if token.pos_ != "PRON" else []
+        if found:
+            return found
+        if token.dep_ in {"pobj", "prep", "appos", "attr"} and token.head is not token:
+            if token.dep_ == "attr":
+                subjects = [c for c in token.head.children if c.dep_ == "nsubj"]
+                if subjects:
+                    token = subjects[0]
+                    continue
+            token = token.head
+        else:
+            break
+    return []
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+def _sentence(token: Token) -> Span:
+    return token.sent
+
+
+def _main(mentions: Iterable[Mention], coarse: str) -> Mention | None:
+    counts = Counter()
+    first: dict[str, Mention] = {}
+    for mention in mentions:
+        if COARSE.get(mention.label) == coarse or (coarse == "Work" and mention.label in {"WORK_OF_ART"}):
+            key = mention.lexicon_id or mention.text
+            counts[key] += 1
+            first.setdefault(key, mention)
+    if not counts:
+        return None
+    best = max(counts, key=lambda k: (counts[k], -first[k].start))
+    return first[best]
+
+
+def _compatible(mention: Mention, expected: str) -> bool:
+    allowed = set(expected.split("|"))
+    if mention.label in COARSE:
+        return COARSE[mention.label] in allowed
+    if "Place" in allowed:
+        return mention.label in PLACE_LABELS
+    if mention.label in PLACE_LABELS and not allowed & {"Organization", "Work"}:
+        return mention.label != "GPE" or "Character" in allowed or "Person" in allowed
+    return True
+
+
+def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> ArticleExtraction:
+    """Mentions and facts of one article, from its parsed blocks (offset, Doc) in order."""
+    rules, references = load_rules()
+    result = ArticleExtraction()
+    for offset, doc in blocks:
+        for ent in doc.ents:
+            result.mentions.append(Mention(ent.text, offset + ent.start_char, offset + ent.end_char, ent.label_, ent.kb_id_ or None))
+    names = [m for m in result.mentions if m.label != "DATE"]
+    result.main_work = _main(names, "Work")
+    ctx = _Context(references, result.main_work, _main(names, "Franchise"))
+    seen: set[tuple] = set()
+    for offset, doc in blocks:
+        _merge_names(doc)
+        dep, seq, by_id = _matchers(id(doc.vocab), doc.vocab)
+        matches: list[tuple[Rule, dict[str, Token]]] = []
+        for match_id, token_ids in dep(doc):
+            rule = by_id[doc.vocab.strings[match_id]]
+            matches.append((rule, {name: doc[i] for name, i in zip(rule.slots, token_ids)}))
+        for match_id, start, end, alignment in seq(doc, with_alignments=True):
+            rule = by_id[doc.vocab.strings[match_id]]
+            nodes = {}
+            for token, element in zip(doc[start:end], alignment):
+                name = rule.slots[element]
+                if name:
+                    nodes.setdefault(name, token)
+            matches.append((rule, nodes))
+        matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
+        for token in doc:
+            if token._.kg_name:
+                pass
+        recent_by_token = _recent_mentions(doc, offset)
+        for rule, nodes in matches:
+            anchor = min(t.i for t in nodes.values())
+            for mention in recent_by_token.get(anchor, []):
+                ctx.note(mention)
+            for fact in _facts(rule, nodes, offset, ctx, result.main_work):
+                key = (fact.predicate, fact.subject.start, fact.subject.text,
+                       fact.object if isinstance(fact.object, str) else (fact.object.start, fact.object.text),
+                       fact.work.text if fact.work else None)
+                if key not in seen:
+                    seen.add(key)
+                    result.facts.append(fact)
+        for mentions in recent_by_token.values():
+            for mention in mentions:
+                ctx.note(mention)
+    return result
+
+
+def _recent_mentions(doc: Doc, offset: int) -> dict[int, list[Mention]]:
+    """Names preceding each token, so 'the hotel' finds the hotel named before it."""
+    out: dict[int, list[Mention]] = {}
+    pending: list[Mention] = []
+    for token in doc:
+        out[token.i] = list(pending)
+        pending = []
+        if token._.kg_name and token.ent_type_:
+            pending.append(_mention(token, offset))
+    return out
+
+
+def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main_work: Mention | None) -> Iterator[Fact]:
+    subject_class, object_class = PREDICATES[rule.predicate]
+    sentence = _sentence(next(iter(nodes.values())))
+    where = (offset + sentence.start_char, offset + sentence.end_char, sentence.text.strip())
+    if rule.predicate == "performance":
+        people = slot_mentions(nodes["person"], "Person", offset, ctx)
+        characters = slot_mentions(nodes["character"], "Character", offset, ctx)
+        works = slot_mentions(nodes["work"], "Work", offset, ctx) if "work" in nodes else ([main_work] if main_work else [])
+        works = [w for w in works if _compatible(w, "Work")]
+        for person in people:
+            for character in characters:
+                if person.text == character.text or not (_compatible(person, "Person") and _compatible(character, "Character")):
+                    continue
+                for work in works or [None]:
+                    yield Fact("performance", person, character, rule.id, rule.confidence, *where, work=work)
+        return
+    if "subject" in nodes:
+        subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx)
+    elif "Work" in subject_class and main_work:
+        subjects = [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
+                            via="the article's main work")]
+    elif "Franchise" in subject_class and ctx.main_franchise:
+        subjects = [Mention(ctx.main_franchise.text, where[0], where[0], ctx.main_franchise.label,
+                            ctx.main_franchise.lexicon_id, via="the article's franchise")]
+    else:
+        subjects = []
+    if object_class == "Date":
+        token = nodes["object"]
+        ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+        value = parse_date(ent.text if ent is not None else token.text)
+        objects: list = [value] if value else []
+    else:
+        objects = slot_mentions(nodes["object"], object_class, offset, ctx)
+    for subject in subjects:
+        if not _compatible(subject, subject_class):
+            continue
+        for obj in objects:
+            if isinstance(obj, Mention):
+                if not _compatible(obj, object_class) or (obj.text == subject.text and obj.label == subject.label):
+                    continue
+            yield Fact(rule.predicate, subject, obj, rule.id, rule.confidence, *where)

@@ -1,0 +1,227 @@
+"""Canonicalisation: one node per real entity, across every article.
+
+Mentions come from many articles, spelt many ways ("Ana de Armas", "de Armas", "Armas"; "Shay
+Hatton" and "Shay Hatten"; "Lions Gate" and "Lionsgate"). This module decides which mentions
+name the same thing and what that thing is:
+
+1. a mention the lexicon recognised is the lexicon's entry (its sense chosen per mention in
+   kg/nlp.py: "John Wick" the character, the film or the franchise);
+2. other mentions are grouped by their spelling folded for case, spaces and punctuation;
+3. a group's class is voted by the roles its mentions play in facts (the object of "directed by"
+   is a Person, whatever the NER said), falling back on the NER's label;
+4. shortened names join the one longer name of the same class they end or begin with ("Armas",
+   "de Armas" -> "Ana de Armas"), and names one letter apart in one word join ("Hatton" ->
+   "Hatten"); the label is the most frequent full form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from kg.extract import COARSE, PREDICATES, ArticleExtraction, Fact, Mention
+from kg.nlp import load_lexicon, load_toml, surface_key
+
+__all__ = ["Entity", "Resolution", "resolve", "clean_surface"]
+
+_NER_HINT = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "Place", "FAC": "Place",
+             "WORK_OF_ART": "Work", "LAW": "Work", "PRODUCT": "Work", "EVENT": "Work", "NAME": "Person"}
+
+
+@dataclass
+class Entity:
+    """One real thing of the graph."""
+
+    key: str                   # "person/ana-de-armas": kind and slug, the IRI's path
+    cls: str                   # the most specific ontology class
+    label: str
+    surfaces: Counter = field(default_factory=Counter)
+
+    @property
+    def kind(self) -> str:
+        return self.key.split("/", 1)[0]
+
+    @property
+    def alt_labels(self) -> list[str]:
+        return sorted(s for s in self.surfaces if s != self.label)
+
+
+@dataclass
+class Resolution:
+    """Entities, and for each mention (by article index and offsets) the entity it names."""
+
+    entities: dict[str, Entity]
+    of_mention: dict[tuple[int, int, int, str], str]
+
+    def entity(self, article: int, mention: Mention) -> Entity | None:
+        key = self.of_mention.get((article, mention.start, mention.end, mention.text))
+        return self.entities.get(key) if key else None
+
+
+def clean_surface(text: str) -> str:
+    """A mention's text as a label: quotes, possessives, a leading article and line breaks dropped.
+
+    >>> clean_surface("the Ruska Roma"), clean_surface("John Wick’s"), clean_surface("“Ballerina,”")
+    ('Ruska Roma', 'John Wick', 'Ballerina')
+    """
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"[’'`]s$", "", text)
+    text = text.strip(" \"'“”‘’,.;:()[]")
+    text = re.sub(r"^(the|a|an) ", "", text)
+    return text
+
+
+def _roles(extractions: Sequence[ArticleExtraction]) -> Iterable[tuple[int, Mention, str]]:
+    for index, extraction in enumerate(extractions):
+        for fact in extraction.facts:
+            subject_class, object_class = PREDICATES[fact.predicate]
+            yield index, fact.subject, subject_class
+            if isinstance(fact.object, Mention):
+                yield index, fact.object, object_class
+            if fact.work is not None:
+                yield index, fact.work, "Work"
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
+    """Group every mention that takes part in a fact into entities."""
+    lexicon = load_lexicon()
+    particles = set(load_toml("text_repair.toml")["names"]["particles"])
+    votes: dict[str, Counter] = defaultdict(Counter)
+    hints: dict[str, Counter] = defaultdict(Counter)
+    surfaces: dict[str, Counter] = defaultdict(Counter)
+    lexical: dict[tuple[int, Mention], str] = {}
+    plain: dict[tuple[int, Mention], str] = {}
+
+    for index, mention, role in _roles(extractions):
+        surface = clean_surface(mention.text)
+        if mention.lexicon_id:
+            lexical[(index, mention)] = mention.lexicon_id
+            continue
+        # A name spelt like a lexicon entry of a class the role allows is that entry.
+        candidates = [e for e in lexicon.lookup(surface) if COARSE[e.cls] in role.split("|")]
+        if len(candidates) == 1:
+            lexical[(index, mention)] = candidates[0].id
+            continue
+        key = surface_key(surface)
+        if not key:
+            continue
+        plain[(index, mention)] = key
+        votes[key].update(role.split("|")[:1] if "|" in role else [role])
+        hints[key][_NER_HINT.get(mention.label, "Person")] += 1
+        surfaces[key][surface] += 1
+
+    def coarse_of(key: str) -> str:
+        if votes[key]:
+            ranked = sorted(votes[key].items(), key=lambda kv: (-kv[1], kv[0]))
+            top = ranked[0][0]
+            if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+                hinted = hints[key].most_common(1)[0][0]
+                if hinted in {r[0] for r in ranked[:2]}:
+                    return hinted
+            return top
+        return hints[key].most_common(1)[0][0]
+
+    # Merge shortened and misspelt names into the longer name of the same class.
+    by_class: dict[str, list[str]] = defaultdict(list)
+    for key in surfaces:
+        by_class[coarse_of(key)].append(key)
+    parent: dict[str, str] = {}
+
+    def words(key: str) -> list[str]:
+        return surfaces[key].most_common(1)[0][0].split()
+
+    for cls, keys in by_class.items():
+        if cls not in {"Person", "Character", "Organization", "Work", "Place"}:
+            continue
+        full = sorted(keys, key=lambda k: (-len(words(k)), k))
+        for key in full:
+            w = words(key)
+            longer = []
+            for other in full:
+                ow = words(other)
+                if other == key or len(ow) <= len(w):
+                    continue
+                if cls in {"Person", "Character"} and (ow[-len(w):] == w or (ow[: len(w)] == w and len(w) == 1)):
+                    if not all(x.lower() in particles for x in w):
+                        longer.append(other)
+            if len(longer) == 1:
+                parent[key] = longer[0]
+                continue
+            if len(longer) > 1:
+                roots = {parent.get(o, o) for o in longer}
+                if len(roots) == 1:
+                    parent[key] = roots.pop()
+                continue
+            if cls in {"Person", "Character"} and len(w) >= 2:
+                for other in full:
+                    ow = words(other)
+                    if other == key or other in parent or len(ow) != len(w):
+                        continue
+                    diffs = [(a, b) for a, b in zip(w, ow) if a != b]
+                    if len(diffs) == 1 and min(len(diffs[0][0]), len(diffs[0][1])) >= 5 \
+                            and _edit_distance_at_most_one(*diffs[0]) and diffs[0][0][0] == diffs[0][1][0]:
+                        # The more frequent spelling wins; ties go to the later in sort order.
+                        mine, theirs = sum(surfaces[key].values()), sum(surfaces[other].values())
+                        if (mine, key) < (theirs, other):
+                            parent[key] = other
+                            break
+
+    def root(key: str) -> str:
+        seen = set()
+        while key in parent and key not in seen:
+            seen.add(key)
+            key = parent[key]
+        return key
+
+    entities: dict[str, Entity] = {}
+    group_surfaces: dict[str, Counter] = defaultdict(Counter)
+    for key in surfaces:
+        group_surfaces[root(key)].update(surfaces[key])
+    from kg.namespaces import slug
+
+    key_of_group: dict[str, str] = {}
+    for group in sorted(group_surfaces):
+        counter = group_surfaces[group]
+        cls = coarse_of(group)
+        label = max(counter, key=lambda s: (len(s.split()), counter[s], s))
+        entity_key = f"{cls.lower()}/{slug(label)}"
+        while entity_key in entities and entities[entity_key].cls != cls:
+            entity_key += "-2"
+        entity = entities.setdefault(entity_key, Entity(entity_key, cls, label))
+        entity.surfaces.update(counter)
+        key_of_group[group] = entity_key
+
+    for lexicon_id in sorted(set(lexical.values())):
+        entry = lexicon.entries[lexicon_id]
+        entities.setdefault(lexicon_id, Entity(lexicon_id, entry.cls, entry.label))
+
+    of_mention: dict[tuple[int, int, int, str], str] = {}
+    for (index, mention), lexicon_id in lexical.items():
+        of_mention[(index, mention.start, mention.end, mention.text)] = lexicon_id
+        if not mention.via:
+            entities[lexicon_id].surfaces[clean_surface(mention.text)] += 1
+    for (index, mention), key in plain.items():
+        of_mention[(index, mention.start, mention.end, mention.text)] = key_of_group[root(key)]
+
+    # Refine classes from roles: a person who plays a part is an Actor.
+    for extraction_index, extraction in enumerate(extractions):
+        for fact in extraction.facts:
+            if fact.predicate in {"performance", "portrays", "hasCastMember"}:
+                person = fact.subject if fact.predicate != "hasCastMember" else fact.object
+                key = of_mention.get((extraction_index, person.start, person.end, person.text))
+                if key and entities[key].cls == "Person":
+                    entities[key].cls = "Actor"
+    return Resolution(entities, of_mention)
