@@ -118,6 +118,7 @@ class Rule:
     pattern: list
     confidence: float
     slots: tuple[str, ...]
+    heads: frozenset[str] = frozenset()   # slots reached with "<": the head of an apposition, not a list
 
 
 # --------------------------------------------------------------------------- rules
@@ -166,6 +167,7 @@ def load_rules() -> tuple[list[Rule], dict]:
                     left, op, name, attrs = row
                     pattern.append({"LEFT_ID": left, "REL_OP": op, "RIGHT_ID": name, "RIGHT_ATTRS": _attrs(attrs, macros)})
             slots = tuple(p["RIGHT_ID"] for p in pattern)
+            heads = frozenset(p["RIGHT_ID"] for p in pattern if p.get("REL_OP") == "<")
             kind = "dep"
         elif "seq" in raw:
             pattern, names = [], []
@@ -174,13 +176,14 @@ def load_rules() -> tuple[list[Rule], dict]:
                 names.append(element.pop("slot", ""))
                 pattern.append(_attrs(element, macros))
             slots = tuple(names)
+            heads = frozenset()
             kind = "seq"
         else:
             raise ValueError(f"{where}: needs a dep or a seq pattern")
         needed = {"person", "character"} if predicate == "performance" else {"object"}
         if not needed <= set(slots):
             raise ValueError(f"{where}: pattern lacks node(s) {sorted(needed - set(slots))}")
-        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots))
+        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots, heads))
     if not rules:
         raise ValueError(f"{data_path('relations.toml')}: no rules")
     return rules, data.get("references", {})
@@ -205,9 +208,27 @@ def _register() -> None:
         Token.set_extension("kg_name", default=False)
 
 
+_NOT_NAMES = frozenset(w.casefold() for w in load_toml("text_repair.toml")["names"]["not_names"])
+
+
 def _merge_names(doc: Doc) -> None:
-    """Make each name one token, so patterns see "Ana de Armas" as one node."""
+    """Make each name one token, so patterns see "Ana de Armas" as one node.
+
+    Runs of capitalised proper nouns the NER missed ("John Wick (Keanu Reeves)") become names too.
+    """
     _register()
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    extra, run = [], []
+    for token in list(doc) + [None]:
+        if token is not None and token.pos_ == "PROPN" and token.is_title and token.i not in taken \
+                and token.lower_ not in _NOT_NAMES and (run or not token.is_sent_start):
+            run.append(token.i)
+            continue
+        if len(run) >= 2:
+            extra.append(Span(doc, run[0], run[-1] + 1, label="NAME"))
+        run = []
+    if extra:
+        doc.ents = list(doc.ents) + extra
     with doc.retokenize() as retokenizer:
         for ent in doc.ents:
             if len(ent) > 1:
@@ -215,25 +236,31 @@ def _merge_names(doc: Doc) -> None:
     for token in doc:
         if token.ent_type_ in NAME_LABELS:
             token._.kg_name = True
-        elif token.pos_ == "PROPN" and token.is_title and token.ent_iob_ == "O" and not token.is_sent_start:
+        elif token.pos_ == "PROPN" and token.is_title and token.ent_iob_ == "O" and not token.is_sent_start \
+                and token.lower_ not in _NOT_NAMES:
             token._.kg_name = True
 
 
 class _Context:
     """What short references resolve to, within one article."""
 
-    def __init__(self, references: dict, main_work: Mention | None, main_franchise: Mention | None):
+    def __init__(self, references: dict, main_work: Mention | None, main_franchise: Mention | None,
+                 mentions: list[Mention]):
         self.references = references
         self.main_work = main_work
         self.main_franchise = main_franchise
-        self.recent: dict[str, Mention] = {}
+        self.mentions = sorted(mentions, key=lambda m: m.start)
 
-    def note(self, mention: Mention) -> None:
-        coarse = COARSE.get(mention.label) or {"PERSON": "Person", "ORG": "Organization"}.get(mention.label)
-        if coarse:
-            self.recent[coarse] = mention
-        if mention.label == "Hotel":
-            self.recent["Hotel"] = mention
+    def last_before(self, kind: str, position: int) -> Mention | None:
+        """The last mention of `kind` (a coarse class, or Hotel) that starts before `position`."""
+        found = None
+        for mention in self.mentions:
+            if mention.start >= position:
+                break
+            coarse = COARSE.get(mention.label) or {"PERSON": "Person", "ORG": "Organization"}.get(mention.label)
+            if coarse == kind or mention.label == kind:
+                found = mention
+        return found
 
 
 def _mention(token: Token, offset: int, **extra) -> Mention:
@@ -249,33 +276,41 @@ def _as_reference(target: Mention, token: Token, offset: int, via: str) -> Menti
 def _name_children(token: Token) -> list[Token]:
     """Names held by a common noun: 'the Ruska Roma crime syndicate', 'actors such as A, B'."""
     names = [c for c in token.children if c._.kg_name and c.dep_ in {"compound", "nmod", "appos", "amod"}]
+    if not names:
+        names = [g for c in token.children if c.dep_ in {"compound", "nmod", "amod"} and c.i < token.i
+                 for g in c.children if g._.kg_name and g.dep_ in {"compound", "nmod", "amod"}]
     for child in token.children:
         if child.dep_ == "prep" and child.lower_ in {"as", "of", "including"}:
             names.extend(g for g in child.children if g.dep_ == "pobj" and g._.kg_name)
     return names
 
 
-def _with_conjuncts(token: Token) -> list[Token]:
+def _with_conjuncts(token: Token, expand: bool = True) -> list[Token]:
     out = [token]
+    if not expand:
+        return out
     for conj in token.conjuncts:
         if conj._.kg_name and conj not in out:
             out.append(conj)
     return out
 
 
-def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context) -> list[Mention]:
+def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context, expand: bool = True) -> list[Mention]:
     """The mentions a pattern's slot token stands for (several for "A, B and C"; none if it names nothing)."""
     refs = ctx.references
     if token._.kg_name:
-        return [_mention(t, offset) for t in _with_conjuncts(token)]
+        return [_mention(t, offset) for t in _with_conjuncts(token, expand)]
     lower = token.lower_
+    here = offset + token.idx
     if token.pos_ == "PRON" or token.tag_ in {"WDT", "WP"}:
-        if lower in {"which", "that", "who"} and token.head.dep_ in {"relcl", "acl"}:
-            return _climb(token.head.head, expected, offset, ctx)
+        if lower in {"which", "that", "who", "whom"}:
+            clause = next((a for a in token.ancestors if a.dep_ in {"relcl", "acl"}), None)
+            return _climb(clause.head, expected, offset, ctx) if clause is not None else []
         if lower in {"it", "its"} and "Work" in expected and ctx.main_work:
             return [_as_reference(ctx.main_work, token, offset, f"pronoun '{token.text}'")]
-        if lower in {"he", "she", "him", "her"} and "Person" in expected and "Person" in ctx.recent:
-            return [_as_reference(ctx.recent["Person"], token, offset, f"pronoun '{token.text}'")]
+        person = ctx.last_before("Person", here)
+        if lower in {"he", "she", "him", "her"} and "Person" in expected and person:
+            return [_as_reference(person, token, offset, f"pronoun '{token.text}'")]
         return []
     names = _name_children(token)
     if names:
@@ -289,12 +324,12 @@ def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context) -> li
         return [_as_reference(ctx.main_work, token, offset, f"'{lower}' -> the article's main work")]
     if lower in refs.get("franchise", []) and "Franchise" in expected and ctx.main_franchise:
         return [_as_reference(ctx.main_franchise, token, offset, f"'{lower}' -> the article's franchise")]
-    if lower in refs.get("hotel", []) and "Organization" in expected and "Hotel" in ctx.recent:
-        return [_as_reference(ctx.recent["Hotel"], token, offset, f"'{lower}' -> the last-named hotel")]
-    if lower in refs.get("person", []) and "Person" in expected and "Person" in ctx.recent:
-        return [_as_reference(ctx.recent["Person"], token, offset, f"'{lower}' -> the last-named person")]
-    if lower in refs.get("organization", []) and "Organization" in expected and "Organization" in ctx.recent:
-        return [_as_reference(ctx.recent["Organization"], token, offset, f"'{lower}' -> the last-named organization")]
+    for kind, words, coarse in (("Hotel", "hotel", "Organization"), ("Person", "person", "Person"),
+                                ("Organization", "organization", "Organization")):
+        if lower in refs.get(words, []) and coarse in expected:
+            antecedent = ctx.last_before(kind, here)
+            if antecedent is not None:
+                return [_as_reference(antecedent, token, offset, f"'{lower}' -> the last-named {words}")]
     if token.dep_ == "appos" and token.head._.kg_name:
         return [_mention(token.head, offset)]
     return []
@@ -345,8 +380,11 @@ def _compatible(mention: Mention, expected: str) -> bool:
         return COARSE[mention.label] in allowed
     if "Place" in allowed:
         return mention.label in PLACE_LABELS
-    if mention.label in PLACE_LABELS and not allowed & {"Organization", "Work"}:
-        return mention.label != "GPE" or "Character" in allowed or "Person" in allowed
+    if mention.label in PLACE_LABELS | {"NORP"}:
+        return bool(allowed & {"Organization", "Work"})
+    if mention.label == "PERSON":
+        # The NER mislabels people as ORG (so ORG stays open), but a PERSON is never a work or a company.
+        return bool(allowed & {"Person", "Character"})
     return True
 
 
@@ -359,7 +397,7 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> Article
             result.mentions.append(Mention(ent.text, offset + ent.start_char, offset + ent.end_char, ent.label_, ent.kb_id_ or None))
     names = [m for m in result.mentions if m.label != "DATE"]
     result.main_work = _main(names, "Work")
-    ctx = _Context(references, result.main_work, _main(names, "Franchise"))
+    ctx = _Context(references, result.main_work, _main(names, "Franchise"), names)
     seen: set[tuple] = set()
     for offset, doc in blocks:
         _merge_names(doc)
@@ -377,14 +415,7 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> Article
                     nodes.setdefault(name, token)
             matches.append((rule, nodes))
         matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
-        for token in doc:
-            if token._.kg_name:
-                pass
-        recent_by_token = _recent_mentions(doc, offset)
         for rule, nodes in matches:
-            anchor = min(t.i for t in nodes.values())
-            for mention in recent_by_token.get(anchor, []):
-                ctx.note(mention)
             for fact in _facts(rule, nodes, offset, ctx, result.main_work):
                 key = (fact.predicate, fact.subject.start, fact.subject.text,
                        fact.object if isinstance(fact.object, str) else (fact.object.start, fact.object.text),
@@ -392,57 +423,76 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> Article
                 if key not in seen:
                     seen.add(key)
                     result.facts.append(fact)
-        for mentions in recent_by_token.values():
-            for mention in mentions:
-                ctx.note(mention)
     return result
 
 
-def _recent_mentions(doc: Doc, offset: int) -> dict[int, list[Mention]]:
-    """Names preceding each token, so 'the hotel' finds the hotel named before it."""
-    out: dict[int, list[Mention]] = {}
-    pending: list[Mention] = []
-    for token in doc:
-        out[token.i] = list(pending)
-        pending = []
-        if token._.kg_name and token.ent_type_:
-            pending.append(_mention(token, offset))
-    return out
+def _frame_work(sentence: Span, offset: int) -> Mention | None:
+    """The work a sentence opens with: "In John Wick: Chapter 3, the Director ..." """
+    first = next((t for t in sentence if not t.is_space and not t.is_punct), None)
+    if first is None or first.lower_ != "in":
+        return None
+    for child in first.children:
+        if child.dep_ == "pobj" and COARSE.get(child.ent_type_) == "Work":
+            return _mention(child, offset)
+    return None
+
+
+def _pairs(people: list[Token], characters: list[Token], sentence: Span) -> list[tuple[Token, Token]]:
+    """Who plays whom: "A and B ... as X and Y, respectively" pairs in order; otherwise the slots as matched."""
+    if "respectively" in sentence.text.lower():
+        group_p = sorted({people[0], *[c for c in people[0].conjuncts if c._.kg_name]}, key=lambda t: t.i)
+        group_c = sorted({characters[0], *[c for c in characters[0].conjuncts if c._.kg_name]}, key=lambda t: t.i)
+        if len(group_p) == len(group_c) > 1:
+            return list(zip(group_p, group_c))
+        return []
+    return [(people[0], characters[0])]
 
 
 def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main_work: Mention | None) -> Iterator[Fact]:
     subject_class, object_class = PREDICATES[rule.predicate]
-    sentence = _sentence(next(iter(nodes.values())))
+    first = next(iter(nodes.values()))
+    sentence = _sentence(first)
     where = (offset + sentence.start_char, offset + sentence.end_char, sentence.text.strip())
     if rule.predicate == "performance":
-        people = slot_mentions(nodes["person"], "Person", offset, ctx)
-        characters = slot_mentions(nodes["character"], "Character", offset, ctx)
-        works = slot_mentions(nodes["work"], "Work", offset, ctx) if "work" in nodes else ([main_work] if main_work else [])
+        if "work" in nodes:
+            works = slot_mentions(nodes["work"], "Work", offset, ctx)
+        else:
+            frame = _frame_work(sentence, offset)
+            works = [frame] if frame else ([main_work] if main_work else [])
         works = [w for w in works if _compatible(w, "Work")]
-        for person in people:
-            for character in characters:
-                if person.text == character.text or not (_compatible(person, "Person") and _compatible(character, "Character")):
-                    continue
-                for work in works or [None]:
-                    yield Fact("performance", person, character, rule.id, rule.confidence, *where, work=work)
+        for person_token, character_token in _pairs([nodes["person"]], [nodes["character"]], sentence):
+            for person in slot_mentions(person_token, "Person", offset, ctx, expand=False):
+                for character in slot_mentions(character_token, "Character", offset, ctx, expand=False):
+                    if person.text == character.text or not (_compatible(person, "Person") and _compatible(character, "Character")):
+                        continue
+                    for work in works or [None]:
+                        yield Fact("performance", person, character, rule.id, rule.confidence, *where, work=work)
         return
     if "subject" in nodes:
-        subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx)
-    elif "Work" in subject_class and main_work:
-        subjects = [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
-                            via="the article's main work")]
-    elif "Franchise" in subject_class and ctx.main_franchise:
-        subjects = [Mention(ctx.main_franchise.text, where[0], where[0], ctx.main_franchise.label,
-                            ctx.main_franchise.lexicon_id, via="the article's franchise")]
+        subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx, expand="subject" not in rule.heads)
     else:
-        subjects = []
+        # A rule without a subject speaks of the article's main work, unless its verb has a subject
+        # of its own ("the first film debuted in 2014" is not about the main work).
+        anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" else None
+        own = [c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
+               and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
+        if own:
+            subjects = slot_mentions(own[0], subject_class, offset, ctx)
+        elif "Work" in subject_class and main_work:
+            subjects = [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
+                                via="the article's main work")]
+        elif "Franchise" in subject_class and ctx.main_franchise:
+            subjects = [Mention(ctx.main_franchise.text, where[0], where[0], ctx.main_franchise.label,
+                                ctx.main_franchise.lexicon_id, via="the article's franchise")]
+        else:
+            subjects = []
     if object_class == "Date":
         token = nodes["object"]
         ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
         value = parse_date(ent.text if ent is not None else token.text)
         objects: list = [value] if value else []
     else:
-        objects = slot_mentions(nodes["object"], object_class, offset, ctx)
+        objects = slot_mentions(nodes["object"], object_class, offset, ctx, expand="object" not in rule.heads)
     for subject in subjects:
         if not _compatible(subject, subject_class):
             continue
