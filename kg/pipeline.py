@@ -25,8 +25,8 @@ from rdflib.namespace import RDF
 
 from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
-from kg.graph import build_dataset, merged_view, GRAPH_CONFLICTS
-from kg.namespaces import FKG, ONTOLOGY
+from kg.graph import GRAPH_CONFLICTS, GRAPH_ENTITIES, build_dataset, merged_view
+from kg.namespaces import FKG, ONTOLOGY, PROV
 from kg.nlp import PIPELINE_VERSION, ModelNotFound, data_path, load_pipeline, make_docs, one_reading_per_article
 from kg.resolve import resolve
 from kg.sources import Article, NoArticles, Problem, iter_sources
@@ -63,6 +63,10 @@ def _rules_fingerprint(model_name: str) -> str:
     for name in sorted(os.listdir(data_path(""))):
         digest.update(name.encode())
         digest.update(data_path(name).read_bytes())
+    # The per-article code too: a changed rule runner must not reuse old extractions.
+    package = Path(__file__).parent
+    for name in ("nlp.py", "extract.py", "dates.py", "sources.py"):
+        digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -266,19 +270,43 @@ def summary(result: BuildResult) -> str:
                 seen.add((s, p, o))
                 facts[str(p).rsplit("#", 1)[-1]] += 1
     lines.append(f"facts: {len(seen)} distinct, {claims} claims; " + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
-    conflicts = list(ds.graph(GRAPH_CONFLICTS).subjects(RDF.type, FKG.Conflict))
-    lines.append(f"conflicts: {len(conflicts)}")
-    from rdflib.namespace import RDFS
-    for conflict in sorted(conflicts):
-        g = ds.graph(GRAPH_CONFLICTS)
-        subject = g.value(conflict, FKG.conflictSubject)
-        prop = g.value(conflict, FKG.conflictProperty)
-        status = g.value(conflict, FKG.conflictStatus)
-        label = next(iter(ds.graph(GRAPH_CONFLICTS.replace("conflicts", "entities")).objects(subject, RDFS.label)), None) if False else None
-        lines.append(f"  {str(subject).rsplit('/', 2)[-1]} {str(prop).rsplit('#', 1)[-1]}: {status} — {g.value(conflict, RDFS.comment)}")
+    lines.extend(_conflict_lines(ds))
     for problem in result.problems:
         lines.append(f"skipped: {problem}")
     return "\n".join(lines)
+
+
+def _conflict_lines(ds: Dataset) -> list[str]:
+    """One line per conflict: what is disputed, each value with the articles that state it."""
+    from rdflib.namespace import RDFS, SKOS
+
+    conflicts = ds.graph(GRAPH_CONFLICTS)
+    entities = ds.graph(GRAPH_ENTITIES)
+    files = {s: str(o) for s, _, o, _ in ds.quads((None, FKG.fileName, None, None))}
+
+    def label(node) -> str:
+        found = entities.value(node, SKOS.prefLabel)
+        if found is None:  # a performance: name it by its performer and work
+            performer = next((o for _, _, o, _ in ds.quads((node, FKG.performer, None, None))), None)
+            work = next((o for _, _, o, _ in ds.quads((node, FKG.work, None, None))), None)
+            if performer is not None and work is not None:
+                return f"{label(performer)} in {label(work)}"
+            return str(node).rsplit("/", 1)[-1]
+        return str(found)
+
+    out = [f"conflicts: {len(set(conflicts.subjects(RDF.type, FKG.Conflict)))}"]
+    for conflict in sorted(conflicts.subjects(RDF.type, FKG.Conflict)):
+        values: dict[str, set[str]] = {}
+        for claim in conflicts.objects(conflict, FKG.conflictingClaim):
+            value = next((o for _, _, o, _ in ds.quads((claim, RDF.object, None, None))), None)
+            article = next((o for _, _, o, _ in ds.quads((claim, PROV.wasDerivedFrom, None, None))), None)
+            shown = label(value) if not hasattr(value, "datatype") else str(value)
+            values.setdefault(shown, set()).add(files.get(article, "?")[:3])
+        prop = str(conflicts.value(conflict, FKG.conflictProperty)).rsplit("#", 1)[-1]
+        said = " vs ".join(f"{v} ({', '.join(sorted(a))})" for v, a in sorted(values.items()))
+        out.append(f"  {label(conflicts.value(conflict, FKG.conflictSubject))} {prop}: {said} — "
+                   f"{conflicts.value(conflict, FKG.conflictStatus)}")
+    return out
 
 
 def cli_build(args: argparse.Namespace) -> int:
