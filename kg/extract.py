@@ -452,7 +452,11 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
     subject_class, object_class = PREDICATES[rule.predicate]
     first = next(iter(nodes.values()))
     sentence = _sentence(first)
-    where = (offset + sentence.start_char, offset + sentence.end_char, sentence.text.strip())
+    text = sentence.text
+    lead = len(text) - len(text.lstrip(" \t•●▪-–—*"))
+    trail = len(text) - len(text.rstrip())
+    # The evidence is exactly the article's text between the two offsets.
+    where = (offset + sentence.start_char + lead, offset + sentence.end_char - trail, text[lead:len(text) - trail])
     if rule.predicate == "performance":
         if "work" in nodes:
             works = slot_mentions(nodes["work"], "Work", offset, ctx)
