@@ -480,7 +480,8 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" else None
         own = [c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
                and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
-        if not own and anchor is not None and anchor.dep_ in {"acl", "relcl"} and anchor.head.pos_ in {"NOUN", "PROPN"}:
+        if not own and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
+                anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
             own = [anchor.head]    # "the first film debuted in 2014": the film is the subject
         if own:
             subjects = slot_mentions(own[0], subject_class, offset, ctx)
