@@ -1,0 +1,197 @@
+"""A read-only SPARQL 1.1 Protocol endpoint over the graph: Oxigraph's own server, run as a child.
+
+`kg serve` loads the graph into an Oxigraph store in a fresh temporary folder under the graph's
+folder (build/ by default) with `oxigraph load`, then runs
+`oxigraph serve-read-only --union-default-graph --timeout-s N` on it: queries see the union of
+all named graphs as the default graph (as `kg query` does), updates are refused, and a query
+that runs longer than the timeout is stopped by the server. It listens on 127.0.0.1 unless told
+otherwise. Ctrl-C (SIGINT) or SIGTERM is forwarded to the server; `kg serve` waits for it to
+stop, removes the temporary store and exits 0.
+
+Endpoints (Oxigraph's): http://HOST:PORT/query for SPARQL queries (GET ?query=... or POST),
+with the answer format chosen by the Accept header (JSON, XML, CSV, TSV for SELECT; Turtle,
+N-Triples, RDF/XML, JSON-LD... for CONSTRUCT); /update answers 403.
+
+Limits of Oxigraph 0.5 worth knowing: the timeout is checked between evaluation steps, so some
+long joins, and an answer already streaming to the client, run past it; and the server runs
+SERVICE clauses, fetching whatever endpoint a query names. Keep it on localhost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+
+from kg.store import GraphLoadError, export_graph, load_graph
+
+__all__ = ["OxigraphNotFound", "find_oxigraph", "load_store", "serve", "cli_serve"]
+
+#: Formats `oxigraph load` reads straight from the file; anything else goes through kg.store first.
+_DIRECT_SUFFIXES = {".trig", ".nq", ".ttl", ".nt"}
+#: Seconds to wait for the server to stop after a forwarded signal, before killing it.
+STOP_GRACE_S = 10.0
+
+
+class OxigraphNotFound(RuntimeError):
+    """The `oxigraph` executable (from the `oxigraph` package on PyPI) is not installed."""
+
+
+def find_oxigraph() -> Path:
+    """The `oxigraph` executable: next to the running Python first (same virtualenv), then on PATH."""
+    names = ("oxigraph.exe", "oxigraph") if sys.platform == "win32" else ("oxigraph",)
+    for name in names:
+        beside = Path(sys.executable).parent / name
+        if beside.is_file():
+            return beside
+    found = shutil.which("oxigraph")
+    if found:
+        return Path(found)
+    raise OxigraphNotFound(
+        "the `oxigraph` executable was not found next to "
+        f"{sys.executable} nor on PATH; install it with `pip install oxigraph` "
+        "(it comes with `pip install -e .`)"
+    )
+
+
+def load_store(graph: Path, location: Path, *, oxigraph: Path | None = None) -> None:
+    """Load the graph file into an Oxigraph store at `location` with `oxigraph load`.
+
+    TriG, N-Quads, Turtle and N-Triples are read by `oxigraph load` itself; other formats are
+    read by kg.store.load_graph (which refuses remote JSON-LD contexts and external entities)
+    and handed over as N-Quads. Raises GraphLoadError or subprocess.CalledProcessError.
+    """
+    oxigraph = oxigraph or find_oxigraph()
+    source = graph
+    if graph.suffix.lower() not in _DIRECT_SUFFIXES:
+        source = location.parent / f"{location.name}.nq"
+        with open(source, "wb") as out:
+            export_graph(load_graph(graph), "nquads", out)
+    try:
+        completed = subprocess.run(
+            [str(oxigraph), "load", "--location", str(location), "--file", str(source)],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if source != graph:
+            source.unlink(missing_ok=True)
+    if completed.returncode != 0:
+        raise GraphLoadError(f"{graph}: oxigraph load failed: {completed.stderr.strip() or completed.stdout.strip()}")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, have the kernel send SIGTERM when `kg serve` dies,
+    so that a `kg serve` killed outright (SIGKILL) leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int = 30) -> int:
+    """Serve `graph` read-only at http://HOST:PORT/query until SIGINT or SIGTERM; the exit code.
+
+    0 after a clean stop (Ctrl-C or SIGTERM), the server's own exit code (or 1) if it stopped
+    by itself, 2 if the graph or the oxigraph executable is missing.
+    """
+    oxigraph = find_oxigraph()
+    graph = Path(graph)
+    if not graph.is_file():
+        raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=".serve-", dir=graph.resolve().parent))
+    except OSError:
+        workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+    location = workdir / "store"
+    stopping: list[int] = []
+    child: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"kg serve: loading {graph} into {location} ...", file=sys.stderr)
+        try:
+            load_store(graph, location, oxigraph=oxigraph)
+        except GraphLoadError:
+            if stopping:  # the load was interrupted by Ctrl-C, which reached it too
+                return 0
+            raise
+        if stopping:
+            return 0
+        if not _is_loopback(host):
+            print(f"kg serve: warning: listening on {host}, reachable from other machines", file=sys.stderr)
+        bind = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+        command = [
+            str(oxigraph), "serve-read-only",
+            "--location", str(location),
+            "--bind", bind,
+            "--union-default-graph",
+            "--timeout-s", str(timeout),
+        ]
+        # A session of its own: a Ctrl-C in the terminal reaches the child only through us.
+        child = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+        url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        print(
+            f"kg serve: SPARQL endpoint http://{url_host}:{port}/query (read-only, union default graph, "
+            f"query timeout {timeout} s); Ctrl-C to stop",
+            file=sys.stderr,
+        )
+        while child.poll() is None:
+            try:
+                child.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+            if stopping:
+                deadline = time.monotonic() + STOP_GRACE_S
+                while child.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                break
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        if stopping:
+            print("kg serve: stopped", file=sys.stderr)
+            return 0
+        print(f"kg serve: the server stopped by itself (exit code {child.returncode})", file=sys.stderr)
+        return child.returncode or 1
+    finally:
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def cli_serve(args: argparse.Namespace) -> int:
+    """`kg serve [--graph PATH] [--host 127.0.0.1] [--port 7878] [--timeout N]`; see serve()."""
+    try:
+        return serve(args.graph, host=args.host, port=args.port, timeout=args.timeout)
+    except (OxigraphNotFound, GraphLoadError) as err:
+        print(f"kg serve: {err}", file=sys.stderr)
+        return 2
+    except subprocess.SubprocessError as err:
+        print(f"kg serve: {err}", file=sys.stderr)
+        return 2
