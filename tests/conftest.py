@@ -1,0 +1,59 @@
+"""Fixtures shared by the test modules: one spaCy pipeline and one build of the seeds per session.
+
+Loading the model and building the seeds are the slow steps, so they are done once and shared;
+tests that need a build of their own (conflicts, the cache, atomic writes) make one in tmp_path.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD = Path(__file__).resolve().parent / "gold"
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The spaCy pipeline with kg's components (the pinned model)."""
+    from kg.nlp import load_pipeline
+
+    return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def seeds_build(tmp_path_factory):
+    """The seeds built once, with a cache in a session tmp folder, written out to `out`.
+
+    Returns (BuildResult, cache folder, output folder).
+    """
+    from kg.pipeline import build, write_outputs
+
+    base = tmp_path_factory.mktemp("seeds-build")
+    result = build([SEEDS], cache_dir=base / "cache")
+    write_outputs(result.dataset, base / "out")
+    return result, base / "cache", base / "out"
+
+
+def write_articles(folder: Path, articles: dict[str, tuple[str, str]]) -> Path:
+    """Write `articles` ({file name: (text, published YYYY-MM-DD or "")}) and their sources.csv into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "sources.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "title", "published"])
+        for name, (text, published) in articles.items():
+            (folder / name).write_text(text, encoding="utf-8")
+            writer.writerow([name, f"Article {name}", published])
+    return folder
+
+
+@pytest.fixture
+def quick_build(monkeypatch, nlp):
+    """kg.pipeline.build, reusing the session's pipeline instead of loading the model again."""
+    import kg.pipeline
+
+    monkeypatch.setattr(kg.pipeline, "load_pipeline", lambda model=None: nlp)
+    return kg.pipeline.build

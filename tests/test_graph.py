@@ -1,0 +1,220 @@
+"""Tests of kg/graph.py: claims, provenance and conflicts, as docs/model.md promises them.
+
+Each scenario is a tmp folder of tiny hand-made articles with a sources.csv manifest, built with
+kg.pipeline.build; the graph is read back with SPARQL over the Dataset (values bound through
+initBindings), and compared as sets of rows written by hand.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from conftest import write_articles
+from kg.extract import load_rules
+from kg.namespaces import FKG, FKR, PROV, RDF, SKOS, mint
+
+NS = {"fkg": FKG, "fkr": FKR, "prov": PROV, "rdf": RDF, "skos": SKOS}
+
+CHAPTER_5 = mint("work", "john-wick-chapter-5")
+BALLERINA = mint("work", "ballerina")
+
+# Two articles that disagree on Chapter 5's release date.
+MAY = "John Wick: Chapter 5 is set to release on May 21, 2027.\n"
+MARCH = "John Wick: Chapter 5 will premiere in theaters on March 3, 2028.\n"
+
+CLAIMS_OF = """
+SELECT ?claim ?value ?file ?g WHERE {
+  GRAPH ?g { ?claim a fkg:Claim ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?value ;
+                    prov:wasDerivedFrom ?article . }
+  GRAPH ?sources { ?article fkg:fileName ?file . }
+}"""
+
+CONFLICTS_OF = """
+SELECT ?conflict ?status WHERE {
+  GRAPH ?g { ?conflict a fkg:Conflict ; fkg:conflictSubject ?s ; fkg:conflictProperty ?p ;
+                       fkg:conflictStatus ?status . }
+}"""
+
+
+def rows(ds, query: str, **bindings) -> set[tuple]:
+    return {tuple(row) for row in ds.query(query, initNs=NS, initBindings=bindings)}
+
+
+def objects(ds, subject, predicate) -> list:
+    """Objects of (subject, predicate) in any graph of the Dataset (its default graph holds nothing)."""
+    return [o for _, _, o, _ in ds.quads((subject, predicate, None, None))]
+
+
+def date(text: str) -> Literal:
+    return Literal(text, datatype=XSD.date)
+
+
+def claims(ds, subject: URIRef, predicate: URIRef) -> dict[str, tuple]:
+    """file name -> (claim, value) of every claim of (subject, predicate)."""
+    found = {}
+    for claim, value, file, _ in rows(ds, CLAIMS_OF, s=subject, p=predicate):
+        assert str(file) not in found, f"two claims of one fact in {file}"
+        found[str(file)] = (claim, value)
+    return found
+
+
+def build_folder(build, tmp_path, articles):
+    result = build([write_articles(tmp_path / "articles", articles)])
+    assert result.problems == []
+    return result.dataset
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def test_undated_sources_leave_an_open_conflict_with_both_values(quick_build, tmp_path):
+    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, ""), "b.txt": (MARCH, "")})
+    conflicts = rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)
+    assert [status for _, status in conflicts] == [Literal("open")]
+    ((conflict, _),) = conflicts
+
+    by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
+    assert {f: v for f, (_, v) in by_file.items()} == {"a.txt": date("2027-05-21"), "b.txt": date("2028-03-03")}
+    # both claims are named by the conflict, and neither is preferred
+    assert set(objects(ds, conflict, FKG.conflictingClaim)) == {c for c, _ in by_file.values()}
+    assert objects(ds, conflict, FKG.preferredClaim) == []
+    assert [o for c, _ in by_file.values() for o in objects(ds, c, FKG.preferred)] == []
+    # both values stay in the graph as facts
+    facts = {(o, g) for _, _, o, g in ds.quads((CHAPTER_5, FKG.releaseDate, None, None))}
+    assert {o for o, _ in facts} == {date("2027-05-21"), date("2028-03-03")}
+
+
+def test_dated_sources_resolve_the_conflict_in_favour_of_the_newer(quick_build, tmp_path):
+    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "2024-06-01")})
+    conflicts = rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)
+    assert [status for _, status in conflicts] == [Literal("resolved")]
+    ((conflict, _),) = conflicts
+
+    by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
+    newer, older = by_file["b.txt"][0], by_file["a.txt"][0]
+    assert objects(ds, newer, FKG.preferred) == [Literal(True)]
+    assert objects(ds, older, FKG.preferred) == [Literal(False)]
+    assert objects(ds, conflict, FKG.preferredClaim) == [newer]
+    assert set(objects(ds, conflict, FKG.conflictingClaim)) == {newer, older}
+
+
+def test_older_source_is_not_preferred_whatever_the_file_order(quick_build, tmp_path):
+    # the same two statements, but now the first file is the newer one
+    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2025-02-01"), "b.txt": (MARCH, "2023-12-24")})
+    by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
+    assert objects(ds, by_file["a.txt"][0], FKG.preferred) == [Literal(True)]
+    assert objects(ds, by_file["b.txt"][0], FKG.preferred) == [Literal(False)]
+
+
+def test_one_dated_and_one_undated_source_stay_open(quick_build, tmp_path):
+    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "")})
+    assert [s for _, s in rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)] == [Literal("open")]
+
+
+def test_agreeing_sources_make_no_conflict(quick_build, tmp_path):
+    again = "Lionsgate confirmed that John Wick: Chapter 5 hits theaters on May 21, 2027.\n"
+    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, ""), "b.txt": (again, "")})
+    assert rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate) == set()
+    assert len(claims(ds, CHAPTER_5, FKG.releaseDate)) == 2
+
+
+# --------------------------------------------------------------------------- one fact, many claims
+
+
+def test_a_fact_stated_by_three_articles_has_three_claims_in_three_graphs(quick_build, tmp_path):
+    ds = build_folder(quick_build, tmp_path, {
+        "a.txt": ("Ballerina will be directed by Lena Whitford.\n", ""),
+        "b.txt": ("Ballerina follows a young assassin. It will be directed by Lena Whitford.\n", ""),
+        "c.txt": ("Ballerina\nDirector: Lena Whitford\n", "2024-03-01"),
+    })
+    whitford = mint("person", "lena-whitford")
+    found = rows(ds, CLAIMS_OF, s=BALLERINA, p=FKG.directedBy)
+    assert {str(file) for _, _, file, _ in found} == {"a.txt", "b.txt", "c.txt"}
+    assert len({claim for claim, _, _, _ in found}) == 3
+    assert {value for _, value, _, _ in found} == {whitford}
+    # each claim sits in the graph of the article it was read from, next to the fact itself
+    for claim, _, _, graph in found:
+        (article,) = objects(ds, claim, PROV.wasDerivedFrom)
+        assert (graph, PROV.wasDerivedFrom, article) in ds.graph(mint("graph", "sources"))
+        assert (BALLERINA, FKG.directedBy, whitford) in ds.graph(graph)
+
+
+# --------------------------------------------------------------------------- provenance
+
+EVERY_CLAIM = """
+SELECT ?claim ?file ?evidence ?start ?end ?rule ?confidence WHERE {
+  GRAPH ?g { ?claim a fkg:Claim ; prov:wasDerivedFrom ?article ; fkg:evidence ?evidence ;
+                    fkg:startOffset ?start ; fkg:endOffset ?end ; fkg:extractedBy ?rule ;
+                    fkg:confidence ?confidence . }
+  GRAPH ?sources { ?article fkg:fileName ?file . }
+}"""
+
+
+def check_provenance(result) -> int:
+    texts = {a.name: a.text for a in result.articles}
+    rule_ids = {rule.id for rule in load_rules()[0]}
+    found = rows(result.dataset, EVERY_CLAIM)
+    every = {c for c, _, _, _ in result.dataset.quads((None, RDF.type, FKG.Claim, None))}
+    assert {row[0] for row in found} == every, "some claims lack evidence, offsets, rule or confidence"
+    for claim, file, evidence, start, end, rule, confidence in found:
+        text = texts[str(file)]
+        assert text[start.toPython():end.toPython()] == str(evidence), claim
+        assert str(rule) in rule_ids
+        assert confidence.datatype == XSD.decimal
+        assert Decimal(0) <= confidence.toPython() <= Decimal(1)
+    return len(found)
+
+
+def test_every_claim_of_the_seeds_quotes_its_article_at_its_offsets(seeds_build):
+    result, _, _ = seeds_build
+    assert check_provenance(result) > 100
+
+
+def test_every_claim_of_tiny_articles_quotes_its_article_at_its_offsets(quick_build, tmp_path):
+    result = quick_build([write_articles(tmp_path / "articles", {
+        "a.txt": ("Headline here\n\n" + MAY + "\nBallerina cast:\nMarisol Ventura as Eve Macarro\n", ""),
+        "b.txt": ("  Indented line. " + MARCH, "2024-02-02"),
+    })])
+    assert check_provenance(result) >= 3
+
+
+def test_each_claim_names_one_article_and_one_statement(seeds_build):
+    ds = seeds_build[0].dataset
+    for claim, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None)):
+        for term in (PROV.wasDerivedFrom, RDF.subject, RDF.predicate, RDF.object, FKG.evidence):
+            assert len(set(objects(ds, claim, term))) == 1, (claim, term)
+
+
+# --------------------------------------------------------------------------- entities
+
+
+def test_every_entity_has_exactly_one_preferred_label(seeds_build):
+    ds = seeds_build[0].dataset
+    entities = ds.graph(mint("graph", "entities"))
+    # performances are nodes of their own kind (fkr:performance/...), described by their facts
+    performances = set(entities.subjects(RDF.type, FKG.Performance))
+    labelled = set(entities.subjects(RDF.type, None)) - performances
+    assert labelled and performances
+    for node in labelled:
+        assert len(list(entities.objects(node, SKOS.prefLabel))) == 1, node
+
+
+def test_performance_gives_the_facts_the_model_promises(quick_build, tmp_path):
+    ds = build_folder(quick_build, tmp_path, {"a.txt": ("Ballerina cast:\nMarisol Ventura as Eve Macarro\n", "")})
+    ventura, eve = mint("person", "marisol-ventura"), mint("character", "eve-macarro")
+    performance = mint("performance", "marisol-ventura--ballerina")
+    merged = {(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))}
+    assert {
+        (performance, RDF.type, FKG.Performance),
+        (performance, FKG.performer, ventura),
+        (performance, FKG.work, BALLERINA),
+        (performance, FKG.character, eve),
+        (ventura, FKG.portrays, eve),
+        (BALLERINA, FKG.hasCastMember, ventura),
+        (eve, FKG.appearsIn, BALLERINA),
+        (ventura, RDF.type, FKG.Actor),
+    } <= merged

@@ -1,0 +1,183 @@
+"""Tests of kg/pipeline.py (and the `kg build` command): determinism, atomic output, the cache,
+and the seeds end to end against the hand-made gold in tests/gold.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib import Dataset
+
+from conftest import GOLD, SEEDS, write_articles
+from kg.cli import main
+from kg.evaluate import evaluate, load_gold
+from kg.pipeline import build, write_outputs
+
+OUTPUTS = ("graph.trig", "graph.ttl", "graph.jsonld")
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Anything in `folder` besides the three outputs (and the cache): temp files of a failed write."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in OUTPUTS and p.name != "cache")
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_two_builds_of_the_seeds_write_identical_bytes(seeds_build, tmp_path):
+    _, _, first = seeds_build
+    result = build([SEEDS])  # no cache: every article extracted afresh
+    write_outputs(result.dataset, tmp_path)
+    assert contents(tmp_path) == contents(first)
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, quick_build, tmp_path, monkeypatch):
+    _, _, first = seeds_build
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    before = contents(out)
+    other = quick_build([write_articles(tmp_path / "other", {"a.txt": ("Ballerina was filmed in Prague.\n", "")})])
+
+    real = rdflib.Graph.serialize
+
+    def failing(self, *args, format="turtle", **kwargs):
+        if format == "json-ld":  # the last of the three: the others are already rendered
+            raise RuntimeError("disk on fire")
+        return real(self, *args, format=format, **kwargs)
+
+    monkeypatch.setattr(rdflib.Graph, "serialize", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_outputs(other.dataset, out)
+    assert contents(out) == before
+    assert leftovers(out) == []
+
+
+def test_failed_write_removes_its_temp_file_and_keeps_the_old_file(seeds_build, quick_build, tmp_path, monkeypatch):
+    _, _, first = seeds_build
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    before = contents(out)
+    other = quick_build([write_articles(tmp_path / "other", {"a.txt": ("Ballerina was filmed in Prague.\n", "")})])
+
+    import kg.pipeline
+
+    def failing_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kg.pipeline.os, "fsync", failing_fsync)
+    with pytest.raises(OSError):
+        write_outputs(other.dataset, out)
+    # the first file to be written failed: it, and every file after it, is untouched
+    assert contents(out) == before
+    assert leftovers(out) == []
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_second_build_reads_every_article_from_the_cache(seeds_build, quick_build, tmp_path):
+    first, cache, out = seeds_build
+    again = quick_build([SEEDS], cache_dir=cache)
+    assert (again.cached, again.problems) == (5, [])
+    write_outputs(again.dataset, tmp_path)
+    assert contents(tmp_path) == contents(out)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(lambda text: text[: len(text) // 2], id="truncated"),
+        pytest.param(lambda text: "not json at all", id="garbage"),
+        pytest.param(lambda text: text.replace("Ballerina", "Ballerino"), id="edited-body"),
+    ],
+)
+def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_build, quick_build, tmp_path, corrupt):
+    _, cache, out = seeds_build
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    entries = sorted(copy.rglob("*.json"))
+    assert len(entries) == 5
+    victim = entries[2]
+    victim.write_text(corrupt(victim.read_text(encoding="utf-8")), encoding="utf-8")
+
+    result = quick_build([SEEDS], cache_dir=copy)
+    assert result.cached == 4
+    assert len(result.problems) == 1
+    assert result.problems[0].path == victim
+    assert "corrupt" in result.problems[0].reason
+    write_outputs(result.dataset, tmp_path / "out")
+    assert contents(tmp_path / "out") == contents(out)
+    # the entry was written afresh: the next build trusts it again
+    assert json.loads(victim.read_text(encoding="utf-8"))["body"]
+    assert quick_build([SEEDS], cache_dir=copy).cached == 5
+
+
+# --------------------------------------------------------------------------- the seeds against the gold
+
+
+@pytest.fixture(scope="module")
+def scores(seeds_build):
+    _, _, out = seeds_build
+    ds = Dataset()
+    ds.parse(out / "graph.trig", format="trig")  # what `kg eval` reads: the written file
+    return evaluate(load_gold(GOLD), ds)
+
+
+def test_seeds_fact_precision(scores):
+    by_fact, _, _ = scores
+    precision, _, _ = by_fact.prf()
+    assert precision >= 0.90, sorted(by_fact.spurious)
+
+
+def test_seeds_fact_recall(scores):
+    by_fact, _, _ = scores
+    _, recall, _ = by_fact.prf()
+    assert recall >= 0.85, sorted(by_fact.missed)
+
+
+def test_seeds_no_gold_entity_is_split(scores):
+    _, _, splits = scores
+    assert splits == []
+
+
+# --------------------------------------------------------------------------- `kg build`
+
+
+def test_cli_build_of_the_seeds_exits_0(quick_build, tmp_path, capsys):
+    assert main(["build", str(SEEDS), "--out", str(tmp_path), "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.glob("graph.*")) == sorted(OUTPUTS)
+    assert capsys.readouterr().err == ""
+
+
+def test_cli_build_with_an_empty_article_exits_1(quick_build, tmp_path, capsys):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Ballerina was filmed in Prague.\n", encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    assert main(["build", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "empty.txt" in err and "good.txt" not in err
+    assert (tmp_path / "out" / "graph.trig").exists()
+
+
+@pytest.mark.parametrize("make", [pytest.param(lambda p: p.mkdir(), id="empty-folder"),
+                                  pytest.param(lambda p: None, id="missing-folder")])
+def test_cli_build_with_nothing_usable_exits_2(quick_build, tmp_path, capsys, make):
+    folder = tmp_path / "nothing-here"
+    make(folder)
+    assert main(["build", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert str(folder) in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert not (tmp_path / "out" / "graph.trig").exists()
