@@ -13,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-GOLD = Path(__file__).resolve().parent / "gold"
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +37,7 @@ def seeds_build(tmp_path_factory):
     return result, base / "cache", base / "out"
 
 
-def write_articles(folder: Path, articles: dict[str, tuple[str, str]]) -> Path:
-    """Write `articles` ({file name: (text, published YYYY-MM-DD or "")}) and their sources.csv into `folder`."""
+def _write_articles(folder: Path, articles: dict[str, tuple[str, str]]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "sources.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -57,3 +55,16 @@ def quick_build(monkeypatch, nlp):
 
     monkeypatch.setattr(kg.pipeline, "load_pipeline", lambda model=None: nlp)
     return kg.pipeline.build
+
+
+@pytest.fixture
+def build_articles(quick_build, tmp_path):
+    """build_articles({file name: (text, published YYYY-MM-DD or "")}) -> BuildResult.
+
+    The articles are written, with their sources.csv manifest, into a folder of tmp_path.
+    """
+
+    def run(articles: dict[str, tuple[str, str]], folder: str = "articles"):
+        return quick_build([_write_articles(tmp_path / folder, articles)])
+
+    return run

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from conftest import write_articles
 from kg.extract import load_rules
 from kg.namespaces import FKG, FKR, PROV, RDF, SKOS, mint
 
@@ -62,8 +60,8 @@ def claims(ds, subject: URIRef, predicate: URIRef) -> dict[str, tuple]:
     return found
 
 
-def build_folder(build, tmp_path, articles):
-    result = build([write_articles(tmp_path / "articles", articles)])
+def build_folder(build_articles, articles):
+    result = build_articles(articles)
     assert result.problems == []
     return result.dataset
 
@@ -71,8 +69,8 @@ def build_folder(build, tmp_path, articles):
 # --------------------------------------------------------------------------- conflicts
 
 
-def test_undated_sources_leave_an_open_conflict_with_both_values(quick_build, tmp_path):
-    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, ""), "b.txt": (MARCH, "")})
+def test_undated_sources_leave_an_open_conflict_with_both_values(build_articles):
+    ds = build_folder(build_articles, {"a.txt": (MAY, ""), "b.txt": (MARCH, "")})
     conflicts = rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)
     assert [status for _, status in conflicts] == [Literal("open")]
     ((conflict, _),) = conflicts
@@ -88,8 +86,8 @@ def test_undated_sources_leave_an_open_conflict_with_both_values(quick_build, tm
     assert {o for o, _ in facts} == {date("2027-05-21"), date("2028-03-03")}
 
 
-def test_dated_sources_resolve_the_conflict_in_favour_of_the_newer(quick_build, tmp_path):
-    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "2024-06-01")})
+def test_dated_sources_resolve_the_conflict_in_favour_of_the_newer(build_articles):
+    ds = build_folder(build_articles, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "2024-06-01")})
     conflicts = rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)
     assert [status for _, status in conflicts] == [Literal("resolved")]
     ((conflict, _),) = conflicts
@@ -102,22 +100,22 @@ def test_dated_sources_resolve_the_conflict_in_favour_of_the_newer(quick_build, 
     assert set(objects(ds, conflict, FKG.conflictingClaim)) == {newer, older}
 
 
-def test_older_source_is_not_preferred_whatever_the_file_order(quick_build, tmp_path):
+def test_older_source_is_not_preferred_whatever_the_file_order(build_articles):
     # the same two statements, but now the first file is the newer one
-    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2025-02-01"), "b.txt": (MARCH, "2023-12-24")})
+    ds = build_folder(build_articles, {"a.txt": (MAY, "2025-02-01"), "b.txt": (MARCH, "2023-12-24")})
     by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
     assert objects(ds, by_file["a.txt"][0], FKG.preferred) == [Literal(True)]
     assert objects(ds, by_file["b.txt"][0], FKG.preferred) == [Literal(False)]
 
 
-def test_one_dated_and_one_undated_source_stay_open(quick_build, tmp_path):
-    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "")})
+def test_one_dated_and_one_undated_source_stay_open(build_articles):
+    ds = build_folder(build_articles, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "")})
     assert [s for _, s in rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)] == [Literal("open")]
 
 
-def test_agreeing_sources_make_no_conflict(quick_build, tmp_path):
+def test_agreeing_sources_make_no_conflict(build_articles):
     again = "Lionsgate confirmed that John Wick: Chapter 5 hits theaters on May 21, 2027.\n"
-    ds = build_folder(quick_build, tmp_path, {"a.txt": (MAY, ""), "b.txt": (again, "")})
+    ds = build_folder(build_articles, {"a.txt": (MAY, ""), "b.txt": (again, "")})
     assert rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate) == set()
     assert len(claims(ds, CHAPTER_5, FKG.releaseDate)) == 2
 
@@ -125,8 +123,8 @@ def test_agreeing_sources_make_no_conflict(quick_build, tmp_path):
 # --------------------------------------------------------------------------- one fact, many claims
 
 
-def test_a_fact_stated_by_three_articles_has_three_claims_in_three_graphs(quick_build, tmp_path):
-    ds = build_folder(quick_build, tmp_path, {
+def test_a_fact_stated_by_three_articles_has_three_claims_in_three_graphs(build_articles):
+    ds = build_folder(build_articles, {
         "a.txt": ("Ballerina will be directed by Lena Whitford.\n", ""),
         "b.txt": ("Ballerina follows a young assassin. It will be directed by Lena Whitford.\n", ""),
         "c.txt": ("Ballerina\nDirector: Lena Whitford\n", "2024-03-01"),
@@ -174,11 +172,11 @@ def test_every_claim_of_the_seeds_quotes_its_article_at_its_offsets(seeds_build)
     assert check_provenance(result) > 100
 
 
-def test_every_claim_of_tiny_articles_quotes_its_article_at_its_offsets(quick_build, tmp_path):
-    result = quick_build([write_articles(tmp_path / "articles", {
+def test_every_claim_of_tiny_articles_quotes_its_article_at_its_offsets(build_articles):
+    result = build_articles({
         "a.txt": ("Headline here\n\n" + MAY + "\nBallerina cast:\nMarisol Ventura as Eve Macarro\n", ""),
         "b.txt": ("  Indented line. " + MARCH, "2024-02-02"),
-    })])
+    })
     assert check_provenance(result) >= 3
 
 
@@ -203,8 +201,8 @@ def test_every_entity_has_exactly_one_preferred_label(seeds_build):
         assert len(list(entities.objects(node, SKOS.prefLabel))) == 1, node
 
 
-def test_performance_gives_the_facts_the_model_promises(quick_build, tmp_path):
-    ds = build_folder(quick_build, tmp_path, {"a.txt": ("Ballerina cast:\nMarisol Ventura as Eve Macarro\n", "")})
+def test_performance_gives_the_facts_the_model_promises(build_articles):
+    ds = build_folder(build_articles, {"a.txt": ("Ballerina cast:\nMarisol Ventura as Eve Macarro\n", "")})
     ventura, eve = mint("person", "marisol-ventura"), mint("character", "eve-macarro")
     performance = mint("performance", "marisol-ventura--ballerina")
     merged = {(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))}

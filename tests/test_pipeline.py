@@ -12,11 +12,12 @@ import pytest
 import rdflib
 from rdflib import Dataset
 
-from conftest import GOLD, SEEDS, write_articles
 from kg.cli import main
 from kg.evaluate import evaluate, load_gold
 from kg.pipeline import build, write_outputs
 
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+GOLD = Path(__file__).resolve().parent / "gold"
 OUTPUTS = ("graph.trig", "graph.ttl", "graph.jsonld")
 
 
@@ -42,12 +43,12 @@ def test_two_builds_of_the_seeds_write_identical_bytes(seeds_build, tmp_path):
 # --------------------------------------------------------------------------- atomic output
 
 
-def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, quick_build, tmp_path, monkeypatch):
+def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, build_articles, tmp_path, monkeypatch):
     _, _, first = seeds_build
     out = tmp_path / "out"
     shutil.copytree(first, out)
     before = contents(out)
-    other = quick_build([write_articles(tmp_path / "other", {"a.txt": ("Ballerina was filmed in Prague.\n", "")})])
+    other = build_articles({"a.txt": ("Ballerina was filmed in Prague.\n", "")}, folder="other")
 
     real = rdflib.Graph.serialize
 
@@ -63,12 +64,12 @@ def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, quic
     assert leftovers(out) == []
 
 
-def test_failed_write_removes_its_temp_file_and_keeps_the_old_file(seeds_build, quick_build, tmp_path, monkeypatch):
+def test_failed_write_removes_its_temp_file_and_keeps_the_old_file(seeds_build, build_articles, tmp_path, monkeypatch):
     _, _, first = seeds_build
     out = tmp_path / "out"
     shutil.copytree(first, out)
     before = contents(out)
-    other = quick_build([write_articles(tmp_path / "other", {"a.txt": ("Ballerina was filmed in Prague.\n", "")})])
+    other = build_articles({"a.txt": ("Ballerina was filmed in Prague.\n", "")}, folder="other")
 
     import kg.pipeline
 
