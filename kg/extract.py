@@ -212,9 +212,9 @@ _NOT_NAMES = frozenset(w.casefold() for w in load_toml("text_repair.toml")["name
 
 
 def _merge_names(doc: Doc) -> None:
-    """Make each name one token, so patterns see "Ana de Armas" as one node.
+    """Make each name one token, so patterns see "Lina de Vries" as one node.
 
-    Runs of capitalised proper nouns the NER missed ("John Wick (Keanu Reeves)") become names too.
+    Runs of capitalised proper nouns the NER missed ("John Wick (Tom Hollis)") become names too.
     """
     _register()
     taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}

@@ -4,8 +4,8 @@
 rdflib `DefinedNamespace`, so a misspelt term fails loudly; `FKR` holds everything the builder
 mints. Nothing else in the package builds an IRI by hand.
 
->>> str(mint("person", "Ana de Armas"))
-'https://w3id.org/franchise-kg/id/person/ana-de-armas'
+>>> str(mint("person", "Lina de Vries"))
+'https://w3id.org/franchise-kg/id/person/lina-de-vries'
 """
 
 from __future__ import annotations

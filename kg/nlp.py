@@ -5,7 +5,7 @@ adds three components, each a generic runner over a data file in kg/data/:
 
 - ``make_docs`` (before the pipeline): an article is cut into its lines, each parsed as a Doc
   of its own so no sentence runs over a line break, and words that scraping glued together
-  ("Reevesas" -> "Reeves as", "BlondAna" -> "Blond Ana") are split without changing the text, so
+  ("Hollisas" -> "Hollis as", "BlondLina" -> "Blond Ana") are split without changing the text, so
   every character offset still refers to the article (text_repair.toml).
 - ``kg_entities`` (after the NER): franchise vocabulary from the lexicon (lexicon.jsonl), the
   repair of the model's entity spans (names cut at line breaks, "the" and "'s" trimmed, names
@@ -149,7 +149,7 @@ _CAMEL_PART = re.compile(r"[A-Z][a-z]+|\d{4}")
 
 
 def _glue_split(text: str, known: frozenset[str], cfg: dict) -> list[str] | None:
-    """The parts of a glued word, or None: "BlondAna" -> Blond, Ana; "Reevesas" -> Reeves, as."""
+    """The parts of a glued word, or None: "BlondLina" -> Blond, Lina; "Hollisas" -> Hollis, as."""
     if _CAMEL.match(text):
         return _CAMEL_PART.findall(text)
     if not (text[:1].isupper() and text[1:].isalpha() and text[1:].islower()):
@@ -169,7 +169,7 @@ def known_words(text: str) -> frozenset[str]:
 
 
 def deglue(doc: Doc, known: frozenset[str]) -> Doc:
-    """Split glued words in place ("Reevesas" -> "Reeves" "as"); the text, and every offset, stay the same."""
+    """Split glued words in place ("Hollisas" -> "Hollis" "as"); the text, and every offset, stay the same."""
     cfg = load_toml("text_repair.toml")["glue"]
     splits = []
     for token in doc:
@@ -300,7 +300,7 @@ def _trim(span: Span, cfg: _Cfg) -> list[Span]:
 
 
 def _is_glue_seam(left: Token, right: Token) -> bool:
-    """Two words the scraper glued together ("Reddick" + "Len" from "ReddickLen")."""
+    """Two words the scraper glued together ("Penn" + "Dana" from "PennDana")."""
     return not left.whitespace_ and left.is_alpha and right.is_alpha and right.text[:1].isupper() and left.text[-1:].islower()
 
 
@@ -315,7 +315,7 @@ def _repair_model_ents(doc: Doc, cfg: _Cfg) -> list[Span]:
 def _particle_names(doc: Doc, matcher: Matcher, existing: list[Span]) -> list[Span]:
     found = []
     for _, start, end in matcher(doc):
-        # A name does not run over a glue seam ("Blond" + "Ana de Armas").
+        # A name does not run over a glue seam ("Blond" + "Lina de Vries").
         while start < end - 1 and _is_glue_seam(doc[start], doc[start + 1]):
             start += 1
         found.append(doc[start:end])
@@ -407,7 +407,7 @@ def one_reading_per_article(docs: list[Doc]) -> None:
 
     Multi-word personal names found anywhere in the article's blocks are looked for wherever the
     model missed them or read them as something else ("Besides Armas" read as a date), and so are
-    their last words and particle forms ("de Armas", "Armas") when capitalised.
+    their last words and particle forms ("de Vries", "Vries") when capitalised.
     """
     particles = frozenset(load_toml("text_repair.toml")["names"]["particles"])
     forms: set[tuple[str, ...]] = set()
@@ -426,7 +426,7 @@ def one_reading_per_article(docs: list[Doc]) -> None:
             if span.label_ != "PERSON" and not span.kb_id_ and tuple(span.text.split()) in forms:
                 spans[index] = Span(doc, span.start, span.end, label="PERSON")
             elif span.label_ != "PERSON" and not span.kb_id_:
-                # A span holding a known name and more ("Blond Ana de Armas") is cut to the name.
+                # A span holding a known name and more ("Blond Lina de Vries") is cut to the name.
                 words = [t.text for t in span]
                 for form in sorted(forms, key=len, reverse=True):
                     n = len(form)

@@ -1,7 +1,7 @@
 """Canonicalisation: one node per real entity, across every article.
 
-Mentions come from many articles, spelt many ways ("Ana de Armas", "de Armas", "Armas"; "Shay
-Hatton" and "Shay Hatten"; "Lions Gate" and "Lionsgate"). This module decides which mentions
+Mentions come from many articles, spelt many ways ("Lina de Vries", "de Vries", "Vries"; "Rob
+Tanner" and "Rob Tannor"; "Lions Gate" and "Lionsgate"). This module decides which mentions
 name the same thing and what that thing is:
 
 1. a mention the lexicon recognised is the lexicon's entry (its sense chosen per mention in
@@ -9,9 +9,9 @@ name the same thing and what that thing is:
 2. other mentions are grouped by their spelling folded for case, spaces and punctuation;
 3. a group's class is voted by the roles its mentions play in facts (the object of "directed by"
    is a Person, whatever the NER said), falling back on the NER's label;
-4. shortened names join the one longer name of the same class they end or begin with ("Armas",
-   "de Armas" -> "Ana de Armas"), and names one letter apart in one word join ("Hatton" ->
-   "Hatten"); the label is the most frequent full form.
+4. shortened names join the one longer name of the same class they end or begin with ("Vries",
+   "de Vries" -> "Lina de Vries"), and names one letter apart in one word join ("Tanner" ->
+   "Tannor"); the label is the most frequent full form.
 """
 
 from __future__ import annotations
