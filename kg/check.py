@@ -33,7 +33,9 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from kg.namespaces import FKG, FKR, OWL, PROV, RDF, RDFS, XSD, bind_prefixes, mint
+from kg.namespaces import (FKG, FKR, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_INFERRED, GRAPH_SOURCES, OWL, PROV, RDF,
+                           RDFS, XSD, bind_prefixes, mint)
+from kg.ontology import ONTOLOGY_FILE, ONTOLOGY_IRI, SHAPES_FILE
 
 __all__ = [
     "ONTOLOGY",
@@ -57,14 +59,9 @@ __all__ = [
     "cli_check",
 ]
 
-ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology" / "franchise.ttl"
-SHAPES = ONTOLOGY.parent / "shapes.ttl"
-ONTOLOGY_IRI = URIRef("https://w3id.org/franchise-kg/ontology")
-
-ENTITIES = mint("graph", "entities")
-SOURCES = mint("graph", "sources")
-CONFLICTS = mint("graph", "conflicts")
-INFERRED = mint("graph", "inferred")
+ONTOLOGY = ONTOLOGY_FILE
+SHAPES = SHAPES_FILE
+ENTITIES, SOURCES, CONFLICTS, INFERRED = GRAPH_ENTITIES, GRAPH_SOURCES, GRAPH_CONFLICTS, GRAPH_INFERRED
 REASONING = mint("activity", "reasoning")
 _FACTS = mint("graph", "facts")  # only the name of the facts' ontology inside owlready2's world
 _NOT_ARTICLE_GRAPHS = frozenset({ENTITIES, SOURCES, CONFLICTS, INFERRED})

@@ -21,12 +21,13 @@ from typing import Sequence
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from kg.ontology import CONTEXT_FILE, ONTOLOGY_FILE, ONTOLOGY_IRI
+
 __all__ = ["ONTOLOGY", "ONTOLOGY_IRI", "NAMESPACE", "TARGET", "CONTEXT", "generate", "generate_context", "main"]
 
-ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology" / "franchise.ttl"
+ONTOLOGY = ONTOLOGY_FILE
 TARGET = Path(__file__).resolve().parent / "_fkg.py"
-CONTEXT = ONTOLOGY.parent / "context.jsonld"
-ONTOLOGY_IRI = URIRef("https://w3id.org/franchise-kg/ontology")
+CONTEXT = CONTEXT_FILE
 NAMESPACE = "https://w3id.org/franchise-kg/ontology#"
 
 # The order the terms are listed in, grouped by what they are.

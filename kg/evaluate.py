@@ -26,12 +26,11 @@ from rdflib.namespace import RDF, SKOS
 
 from kg.namespaces import FKG, PROV
 from kg.nlp import surface_key
+from kg.ontology import coarse_class
+from kg.store import load_graph
 
 __all__ = ["Gold", "Scores", "load_gold", "evaluate", "cli_eval"]
 
-COARSE = {"Film": "Work", "TVSeries": "Work", "Work": "Work", "Franchise": "Franchise", "Person": "Person",
-          "Actor": "Person", "Character": "Character", "Organization": "Organization",
-          "CriminalOrganization": "Organization", "Company": "Organization", "Hotel": "Organization", "Place": "Place"}
 STRUCTURE = {"performer", "character", "work"}
 
 
@@ -88,12 +87,11 @@ def _graph_facts(ds: Dataset) -> tuple[set[tuple], dict[URIRef, set[str]], dict[
             labels[s].add(surface_key(str(o)))
         elif p == RDF.type and str(o).startswith(str(FKG)):
             local = str(o)[len(str(FKG)):]
-            if local in COARSE:
+            if coarse_class(local):
                 classes[s] = local
     files = {s: str(o) for s, _, o, _ in ds.quads((None, FKG.fileName, None, None))}
     facts = set()
     for claim, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None)):
-        s = next(ds.objects(claim, RDF.subject), None) if False else None
         s = _one(ds, claim, RDF.subject)
         p = _one(ds, claim, RDF.predicate)
         o = _one(ds, claim, RDF.object)
@@ -117,9 +115,9 @@ def evaluate(gold: Gold, ds: Dataset) -> tuple[Scores, Scores, list[str]]:
     node_keys: dict[URIRef, set[str]] = defaultdict(set)
     nodes_of: dict[str, set[URIRef]] = defaultdict(set)
     for node, names in labels.items():
-        cls = COARSE.get(classes.get(node, ""), "")
+        cls = coarse_class(classes.get(node, "")) or ""
         for key, gold_names in gold.names.items():
-            if COARSE[gold.classes[key]] == cls and names & gold_names:
+            if coarse_class(gold.classes[key]) == cls and names & gold_names:
                 node_keys[node].add(key)
                 nodes_of[key].add(node)
     splits = [f"{key}: {len(nodes)} nodes ({', '.join(sorted(str(n).rsplit('/id/', 1)[-1] for n in nodes))})"
@@ -187,8 +185,7 @@ def cli_eval(args: argparse.Namespace) -> int:
         print(f"kg eval: cannot read gold in {args.gold}: {error}", file=sys.stderr)
         return 2
     try:
-        ds = Dataset()
-        ds.parse(args.graph, format="trig")
+        ds = load_graph(args.graph, engine="rdflib")
     except Exception as error:  # rdflib raises many parser-specific types
         print(f"kg eval: cannot read graph {args.graph}: {error}", file=sys.stderr)
         return 2

@@ -20,7 +20,6 @@ processed in parallel and cached; canonicalisation across articles happens in kg
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from spacy.tokens import Doc, Span, Token
 
 from kg.dates import parse_date
 from kg.nlp import data_path, load_toml
+from kg.ontology import coarse_class, entity_classes
 
 __all__ = ["Mention", "Fact", "ArticleExtraction", "Rule", "load_rules", "extract_article", "PREDICATES"]
 
@@ -61,12 +61,8 @@ PREDICATES: dict[str, tuple[str, str]] = {
     "releaseDate": ("Work", "Date"),
 }
 
-#: Lexicon classes and the coarse class each belongs to.
-COARSE = {
-    "Film": "Work", "TVSeries": "Work", "Work": "Work", "Franchise": "Franchise", "Person": "Person",
-    "Actor": "Person", "Character": "Character", "Organization": "Organization",
-    "CriminalOrganization": "Organization", "Company": "Organization", "Hotel": "Organization", "Place": "Place",
-}
+#: Every entity class of the ontology and the coarse class it belongs to (Hotel -> Organization).
+COARSE = {name: coarse_class(name) for name in entity_classes()}
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 NAME_LABELS = frozenset(load_toml("text_repair.toml")["names"]["name_labels"]) | frozenset(COARSE) | {"NAME"}

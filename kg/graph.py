@@ -10,37 +10,24 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Sequence
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.dates import xsd_datatype
 from kg.extract import ArticleExtraction, Fact, Mention
-from kg.namespaces import FKG, ONTOLOGY, bind_prefixes, mint, slug
+from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, bind_prefixes, mint, slug
+from kg.ontology import single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
 
-__all__ = ["build_dataset", "merged_view", "single_valued_properties", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS"]
-
-GRAPH_ENTITIES = mint("graph", "entities")
-GRAPH_SOURCES = mint("graph", "sources")
-GRAPH_CONFLICTS = mint("graph", "conflicts")
+__all__ = ["build_dataset", "article_key"]
 
 
 def article_key(article: Article) -> str:
     """The article's IRI key: the first 16 hex digits of its text's SHA-256."""
     return article.sha256[:16]
-
-
-@lru_cache(maxsize=None)
-def single_valued_properties() -> frozenset[URIRef]:
-    """Properties the ontology marks fkg:singleValued: several values for one subject are a conflict."""
-    ontology = Graph().parse(ONTOLOGY / "franchise.ttl")
-    found = frozenset(s for s, o in ontology.subject_objects(FKG.singleValued) if o.toPython() is True)
-    return found or frozenset({FKG.releaseDate, FKG.character})
 
 
 def _hash(*parts: object) -> str:
@@ -188,15 +175,3 @@ def _mark_conflicts(ds: Dataset, articles: Sequence[Article], claims: list[_Clai
             graph.add((claim.iri, FKG.preferred, Literal(is_preferred)))
             if is_preferred:
                 conflicts.add((iri, FKG.preferredClaim, claim.iri))
-
-
-def merged_view(ds: Dataset) -> Graph:
-    """Facts, entity descriptions, sources and conflicts in one graph, without the claim nodes."""
-    merged = Graph()
-    bind_prefixes(merged)
-    claim_nodes = {s for s, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None))}
-    for s, p, o, _ in ds.quads((None, None, None, None)):
-        if s in claim_nodes:
-            continue
-        merged.add((s, p, o))
-    return merged

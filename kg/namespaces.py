@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from pathlib import Path
 
 from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg._fkg import FKG
 
-__all__ = ["FKG", "FKR", "ONTOLOGY", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "slug", "mint", "bind_prefixes"]
+__all__ = ["FKG", "FKR", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "ENTITY_KINDS", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS", "GRAPH_INFERRED", "slug", "mint", "bind_prefixes"]
 
 FKR = Namespace("https://w3id.org/franchise-kg/id/")
 
-#: The folder of the ontology, its JSON-LD context and its SHACL shapes.
-ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology"
+#: The kinds of entity the graph holds: each is a coarse class of the ontology, lower-cased.
+ENTITY_KINDS = frozenset({"person", "character", "work", "franchise", "organization", "place"})
 
 #: The kinds of thing the builder mints IRIs for; the kind is the first path segment.
-KINDS = frozenset(
-    {"person", "character", "work", "franchise", "organization", "place", "performance",
-     "article", "graph", "claim", "conflict", "activity"}
-)
+KINDS = ENTITY_KINDS | {"performance", "article", "graph", "claim", "conflict", "activity"}
 
 
 def slug(text: str) -> str:
@@ -55,3 +51,10 @@ def bind_prefixes(graph) -> None:
     for prefix, ns in (("fkg", FKG), ("fkr", FKR), ("prov", PROV), ("dcterms", DCTERMS),
                        ("skos", SKOS), ("owl", OWL), ("xsd", XSD), ("rdfs", RDFS), ("rdf", RDF)):
         graph.bind(prefix, ns, override=True)
+
+
+#: The named graphs that are not an article's (docs/model.md).
+GRAPH_ENTITIES = mint("graph", "entities")
+GRAPH_SOURCES = mint("graph", "sources")
+GRAPH_CONFLICTS = mint("graph", "conflicts")
+GRAPH_INFERRED = mint("graph", "inferred")

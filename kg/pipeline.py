@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import sys
@@ -18,15 +19,15 @@ import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from rdflib import Dataset
 from rdflib.namespace import RDF
 
 from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
-from kg.graph import GRAPH_CONFLICTS, GRAPH_ENTITIES, build_dataset, merged_view
-from kg.namespaces import FKG, ONTOLOGY, PROV
+from kg.graph import build_dataset
+from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, PROV
 from kg.nlp import PIPELINE_VERSION, ModelNotFound, data_path, load_pipeline, make_docs, one_reading_per_article
 from kg.resolve import resolve
 from kg.sources import Article, NoArticles, Problem, iter_sources
@@ -216,33 +217,50 @@ def _worker_extract(text: str) -> ArticleExtraction:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `data` to `path` through a temporary file renamed into place."""
+    _atomic_write_all({path: data})
+
+
+def _atomic_write_all(files: dict[Path, bytes]) -> None:
+    """Write every file aside first, then rename them all into place.
+
+    A failure while writing (a full disk, an interruption) removes the temporary files and
+    leaves every previous file as it was; only the renames, which do not fail for want of
+    space, happen after the first old file is replaced.
+    """
+    written: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            written.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
         raise
+    for tmp, path in written:
+        os.replace(tmp, path)
 
 
 def write_outputs(ds: Dataset, out: Path) -> dict[str, Path]:
-    """graph.trig, graph.ttl and graph.jsonld in `out`: each serialised in full, then renamed into place."""
-    merged = merged_view(ds)
-    context = json.loads((ONTOLOGY / "context.jsonld").read_text(encoding="utf-8"))
-    rendered = {
-        "graph.trig": ds.serialize(format="trig").encode("utf-8"),
-        "graph.ttl": merged.serialize(format="turtle").encode("utf-8"),
-        "graph.jsonld": merged.serialize(format="json-ld", context=context.get("@context", context), auto_compact=True).encode("utf-8"),
-    }
-    paths = {}
-    for name, data in rendered.items():
-        _atomic_write(out / name, data)
-        paths[name] = out / name
-    return paths
+    """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
+
+    The serialisations are kg.store's exports: TriG carries every named graph, Turtle and JSON-LD
+    the merged view. All three are rendered and written aside before any is renamed into place.
+    """
+    from kg.store import export_graph
+
+    files = {}
+    for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld")):
+        buffer = io.BytesIO()
+        export_graph(ds, fmt, buffer)
+        files[out / name] = buffer.getvalue()
+    _atomic_write_all(files)
+    return {path.name: path for path in files}
 
 
 def summary(result: BuildResult) -> str:
@@ -252,24 +270,20 @@ def summary(result: BuildResult) -> str:
              + (f", {len(result.problems)} skipped" if result.problems else "")]
     if ds is None:
         return "\n".join(lines)
-    classes = Counter()
-    for s, _, o, g in ds.quads((None, RDF.type, None, None)):
-        if str(g).endswith("/graph/entities") and o != FKG.Performance:
-            classes[str(o).rsplit("#", 1)[-1]] += 1
+    classes = Counter(str(o).rsplit("#", 1)[-1] for o in ds.graph(GRAPH_ENTITIES).objects(None, RDF.type)
+                      if o != FKG.Performance)
     lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(classes.items(), key=lambda kv: (-kv[1], kv[0]))))
-    facts = Counter()
+    # Every fact has its claims: count the claims, and the distinct (subject, predicate, object) they state.
+    stated: dict = {}
     claims = 0
-    for s, p, o, g in ds.quads((None, RDF.predicate, None, None)):
+    for claim, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None)):
         claims += 1
-    seen = set()
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        if str(p).startswith(str(FKG)) and "/graph/" in str(g) and not str(g).endswith(("entities", "sources", "conflicts")):
-            if p in {FKG.evidence, FKG.startOffset, FKG.endOffset, FKG.extractedBy, FKG.confidence, FKG.preferred}:
-                continue
-            if (s, p, o) not in seen:
-                seen.add((s, p, o))
-                facts[str(p).rsplit("#", 1)[-1]] += 1
-    lines.append(f"facts: {len(seen)} distinct, {claims} claims; " + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
+        triple = tuple(next((o for _, _, o, _ in ds.quads((claim, term, None, None))), None)
+                       for term in (RDF.subject, RDF.predicate, RDF.object))
+        stated[triple] = triple[1]
+    facts = Counter(str(p).rsplit("#", 1)[-1] for p in stated.values())
+    lines.append(f"facts: {len(stated)} distinct, {claims} claims; "
+                 + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
     lines.extend(_conflict_lines(ds))
     for problem in result.problems:
         lines.append(f"skipped: {problem}")
@@ -278,7 +292,7 @@ def summary(result: BuildResult) -> str:
 
 def _conflict_lines(ds: Dataset) -> list[str]:
     """One line per conflict: what is disputed, each value with the articles that state it."""
-    from rdflib.namespace import RDFS, SKOS
+    from rdflib.namespace import SKOS
 
     conflicts = ds.graph(GRAPH_CONFLICTS)
     entities = ds.graph(GRAPH_ENTITIES)

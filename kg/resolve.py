@@ -21,7 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from kg.extract import COARSE, PREDICATES, ArticleExtraction, Fact, Mention
+from kg.extract import COARSE, PREDICATES, ArticleExtraction, Mention
+from kg.namespaces import slug
 from kg.nlp import load_lexicon, load_toml, surface_key
 
 __all__ = ["Entity", "Resolution", "resolve", "clean_surface"]
@@ -190,8 +191,6 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     group_surfaces: dict[str, Counter] = defaultdict(Counter)
     for key in surfaces:
         group_surfaces[root(key)].update(surfaces[key])
-    from kg.namespaces import slug
-
     key_of_group: dict[str, str] = {}
     for group in sorted(group_surfaces):
         counter = group_surfaces[group]

@@ -53,7 +53,8 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Identifier
 
 import kg
-from kg.namespaces import DCTERMS, FKG, FKR, OWL, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes, mint
+from kg import ontology
+from kg.namespaces import DCTERMS, FKG, FKR, GRAPH_SOURCES, OWL, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 __all__ = [
     "REPO_ROOT",
@@ -86,8 +87,8 @@ __all__ = [
 #: The repository root: queries/ and ontology/ are found next to the installed package.
 REPO_ROOT = Path(kg.__file__).resolve().parent.parent
 QUERIES_DIR = REPO_ROOT / "queries"
-CONTEXT_FILE = REPO_ROOT / "ontology" / "context.jsonld"
-ONTOLOGY_FILE = REPO_ROOT / "ontology" / "franchise.ttl"
+CONTEXT_FILE = ontology.CONTEXT_FILE
+ONTOLOGY_FILE = ontology.ONTOLOGY_FILE
 #: The IRI a JSON-LD document may use to name our context; it is read from CONTEXT_FILE, never fetched.
 CONTEXT_IRI = "https://w3id.org/franchise-kg/context.jsonld"
 
@@ -124,7 +125,7 @@ _PREFIXES = {
     "owl": str(OWL),
 }
 
-_SOURCES_GRAPH = mint("graph", "sources")
+_SOURCES_GRAPH = GRAPH_SOURCES
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -717,18 +718,6 @@ def _local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1]
 
 
-def _subclass_pairs() -> set[tuple[str, str]]:
-    """(subclass, superclass) IRIs declared in the ontology, to name each node's most specific class."""
-    if not ONTOLOGY_FILE.is_file():
-        return set()
-    sub_class_of = ox.NamedNode(str(RDFS.subClassOf))
-    pairs = set()
-    for quad in ox.parse(path=str(ONTOLOGY_FILE), format=ox.RdfFormat.TURTLE):
-        if quad.predicate == sub_class_of and isinstance(quad.object, ox.NamedNode):
-            pairs.add((quad.subject.value, quad.object.value))
-    return pairs
-
-
 def _node_id(iri: str, index: int) -> str:
     """A GraphML node id (an XML NMTOKEN): "work:ballerina" for fkr:work/ballerina, else "n<index>"."""
     local = iri[len(str(FKR)):] if iri.startswith(str(FKR)) else ""
@@ -754,10 +743,10 @@ def to_networkx(graph: Graph):
             types.setdefault(str(s), set()).add(str(o))
     nodes = {iri: classes for iri, classes in sorted(types.items()) if not classes & skipped}
     ids = {iri: _node_id(iri, index) for index, iri in enumerate(nodes)}
-    supers = _subclass_pairs()
+    supers = ontology.superclasses() if ONTOLOGY_FILE.is_file() else {}
     digraph = nx.MultiDiGraph()
     for iri, classes in nodes.items():
-        specific = sorted(c for c in classes if not any((other, c) in supers for other in classes))
+        specific = sorted(c for c in classes if not any(URIRef(c) in supers.get(URIRef(other), ()) for other in classes))
         node = URIRef(iri)
         label = graph.value(node, SKOS.prefLabel) or graph.value(node, RDFS.label) or _local_name(iri)
         digraph.add_node(ids[iri], label=str(label), **{"class": "|".join(_local_name(c) for c in specific)}, iri=iri)

@@ -33,17 +33,17 @@ import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 from typing import Hashable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg.namespaces import FKG, FKR, KINDS, PROV, mint, slug
+from kg import ontology
+from kg.namespaces import FKG, FKR, GRAPH_ENTITIES, GRAPH_SOURCES, KINDS, PROV, mint, slug
 
 __all__ = [
     "ENTITY_KINDS",
@@ -78,8 +78,8 @@ _NOT_ENTITY_CLASSES = frozenset({FKG.Performance, FKG.Article, FKG.Claim, FKG.Co
 #: The relations that tie a person to a work in the cast network.
 CREW_RELATIONS = ("hasCastMember", "directedBy", "writtenBy", "producedBy")
 
-_ENTITIES = mint("graph", "entities")
-_SOURCES = mint("graph", "sources")
+_ENTITIES = GRAPH_ENTITIES
+_SOURCES = GRAPH_SOURCES
 
 #: Seed of every layout, so the same graph always gives the same picture.
 SEED = 7
@@ -129,29 +129,9 @@ def _is_fkg(term: object) -> bool:
     return isinstance(term, URIRef) and str(term).startswith(str(FKG))
 
 
-@lru_cache(maxsize=1)
 def _ontology_superclasses() -> Mapping[URIRef, frozenset[URIRef]]:
-    """Every fkg class's strict superclasses, from ontology/franchise.ttl (empty if not found)."""
-    from kg.codegen import ONTOLOGY
-
-    if not Path(ONTOLOGY).is_file():
-        return {}
-    ontology = Graph().parse(str(ONTOLOGY), format="turtle")
-    parents: dict[URIRef, set[URIRef]] = defaultdict(set)
-    for sub, sup in ontology.subject_objects(RDFS.subClassOf):
-        if _is_fkg(sub) and _is_fkg(sup):
-            parents[sub].add(sup)
-    closure: dict[URIRef, frozenset[URIRef]] = {}
-    for cls in parents:
-        seen: set[URIRef] = set()
-        todo = list(parents[cls])
-        while todo:
-            sup = todo.pop()
-            if sup not in seen:
-                seen.add(sup)
-                todo.extend(parents.get(sup, ()))
-        closure[cls] = frozenset(seen)
-    return closure
+    """Every fkg class's strict superclasses (kg.ontology), empty if the ontology is not there."""
+    return ontology.superclasses() if ontology.ONTOLOGY_FILE.is_file() else {}
 
 
 def _most_specific(types: set[URIRef], extension: Counter) -> URIRef:
