@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+import datetime
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
@@ -31,7 +32,7 @@ from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span, Token
 
 from kg.dates import parse_date
-from kg.nlp import data_path, load_toml
+from kg.nlp import data_path, load_lexicon, load_toml
 from kg.ontology import coarse_class, entity_classes
 
 __all__ = ["Mention", "Fact", "ArticleExtraction", "Rule", "load_rules", "extract_article", "PREDICATES"]
@@ -115,6 +116,8 @@ class Rule:
     confidence: float
     slots: tuple[str, ...]
     heads: frozenset[str] = frozenset()   # slots reached with "<": the head of an apposition, not a list
+    conjuncts: bool = True                # "A, B and C" in a slot stand for three facts (off for "between A and B")
+    own_subject: bool = True              # without a subject node, the verb's own subject, if any, is the subject
 
 
 # --------------------------------------------------------------------------- rules
@@ -179,7 +182,8 @@ def load_rules() -> tuple[list[Rule], dict]:
         needed = {"person", "character"} if predicate == "performance" else {"object"}
         if not needed <= set(slots):
             raise ValueError(f"{where}: pattern lacks node(s) {sorted(needed - set(slots))}")
-        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots, heads))
+        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots, heads,
+                          bool(raw.get("conjuncts", True)), bool(raw.get("own_subject", True))))
     if not rules:
         raise ValueError(f"{data_path('relations.toml')}: no rules")
     return rules, data.get("references", {})
@@ -205,6 +209,7 @@ def _register() -> None:
 
 
 _NOT_NAMES = frozenset(w.casefold() for w in load_toml("text_repair.toml")["names"]["not_names"])
+_PARTICLES = frozenset(load_toml("text_repair.toml")["names"]["particles"])
 
 
 def _merge_names(doc: Doc) -> None:
@@ -218,6 +223,8 @@ def _merge_names(doc: Doc) -> None:
     for token in list(doc) + [None]:
         if token is not None and token.pos_ == "PROPN" and token.is_title and token.i not in taken \
                 and token.lower_ not in _NOT_NAMES and (run or not token.is_sent_start):
+            if not run and token.i > 0 and doc[token.i - 1].text in _PARTICLES and token.i - 1 not in taken:
+                run.append(token.i - 1)   # "de Vries"
             run.append(token.i)
             continue
         if len(run) >= 2:
@@ -241,8 +248,9 @@ class _Context:
     """What short references resolve to, within one article."""
 
     def __init__(self, references: dict, main_work: Mention | None, main_franchise: Mention | None,
-                 mentions: list[Mention]):
+                 mentions: list[Mention], published: datetime.date | None = None):
         self.references = references
+        self.published = published   # the article's date, which gives "in March" its year
         self.main_work = main_work
         self.main_franchise = main_franchise
         self.mentions = sorted(mentions, key=lambda m: m.start)
@@ -313,6 +321,14 @@ def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context, expan
         return [_mention(t, offset) for n in names for t in _with_conjuncts(n)]
     if token.pos_ not in {"NOUN", "PROPN"} or token.tag_ in {"NNS", "NNPS"}:
         return []
+    # A description of something named in the same clause: "Eve, an assassin trained by ...",
+    # "Ballerina is a spin-off starring ...".
+    if token.dep_ == "appos" and token.head._.kg_name:
+        return [_mention(token.head, offset)]
+    if token.dep_ == "attr" and token.head.lemma_ == "be":
+        subject = next((c for c in token.head.children if c.dep_ == "nsubj"), None)
+        if subject is not None and (subject._.kg_name or subject.pos_ == "PRON"):
+            return slot_mentions(subject, expected, offset, ctx, expand)
     modifiers = {c.lower_ for c in token.children if c.dep_ in {"amod", "nummod", "det", "poss"}}
     if modifiers & set(refs.get("not_anaphoric", [])):
         return []
@@ -326,8 +342,6 @@ def slot_mentions(token: Token, expected: str, offset: int, ctx: _Context, expan
             antecedent = ctx.last_before(kind, here)
             if antecedent is not None:
                 return [_as_reference(antecedent, token, offset, f"'{lower}' -> the last-named {words}")]
-    if token.dep_ == "appos" and token.head._.kg_name:
-        return [_mention(token.head, offset)]
     return []
 
 
@@ -370,6 +384,27 @@ def _main(mentions: Iterable[Mention], coarse: str) -> Mention | None:
     return first[best]
 
 
+def _fit(mention: Mention | None, expected: str) -> Mention | None:
+    """`mention` if it can fill a slot of class `expected`; another sense of the same title if that one can.
+
+    "The Continental" defaults to the hotel, but as the subject of "premiered on" it is the TV
+    series; "John Wick" defaults to the character, but as what a prequel precedes it is a work.
+    """
+    if mention is None or _compatible(mention, expected):
+        return mention
+    if mention.lexicon_id:
+        order = load_toml("senses.toml")["default_order"]
+        senses = [e for e in load_lexicon().lookup(mention.text) if _compatible_class(e.cls, expected)]
+        senses.sort(key=lambda e: order.index(e.cls) if e.cls in order else len(order))
+        if senses:
+            return replace(mention, label=senses[0].cls, lexicon_id=senses[0].id)
+    return None
+
+
+def _compatible_class(cls: str, expected: str) -> bool:
+    return COARSE.get(cls) in set(expected.split("|"))
+
+
 def _compatible(mention: Mention, expected: str) -> bool:
     allowed = set(expected.split("|"))
     if mention.label in COARSE:
@@ -384,8 +419,18 @@ def _compatible(mention: Mention, expected: str) -> bool:
     return True
 
 
-def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> ArticleExtraction:
-    """Mentions and facts of one article, from its parsed blocks (offset, Doc) in order."""
+def _identity(thing: Mention | str | None) -> str | None:
+    if isinstance(thing, Mention):
+        return thing.lexicon_id or thing.text
+    return thing
+
+
+def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]], *,
+                    published: datetime.date | None = None) -> ArticleExtraction:
+    """Mentions and facts of one article, from its parsed blocks (offset, Doc) in order.
+
+    `published`, the article's date where known, gives a year to dates that lack one.
+    """
     rules, references = load_rules()
     result = ArticleExtraction()
     for offset, doc in blocks:
@@ -393,7 +438,7 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> Article
             result.mentions.append(Mention(ent.text, offset + ent.start_char, offset + ent.end_char, ent.label_, ent.kb_id_ or None))
     names = [m for m in result.mentions if m.label != "DATE"]
     result.main_work = _main(names, "Work")
-    ctx = _Context(references, result.main_work, _main(names, "Franchise"), names)
+    ctx = _Context(references, result.main_work, _main(names, "Franchise"), names, published)
     seen: set[tuple] = set()
     for offset, doc in blocks:
         _merge_names(doc)
@@ -413,9 +458,9 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]]) -> Article
         matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
         for rule, nodes in matches:
             for fact in _facts(rule, nodes, offset, ctx, result.main_work):
-                key = (fact.predicate, fact.subject.start, fact.subject.text,
-                       fact.object if isinstance(fact.object, str) else (fact.object.start, fact.object.text),
-                       fact.work.text if fact.work else None)
+                # One statement of a fact per sentence, whichever rules and mentions found it.
+                key = (fact.predicate, _identity(fact.subject), _identity(fact.object), _identity(fact.work),
+                       fact.sentence_start)
                 if key not in seen:
                     seen.add(key)
                     result.facts.append(fact)
@@ -431,6 +476,25 @@ def _frame_work(sentence: Span, offset: int) -> Mention | None:
         if child.dep_ == "pobj" and COARSE.get(child.ent_type_) == "Work":
             return _mention(child, offset)
     return None
+
+
+def _work_of_role(character: Token, offset: int) -> Mention | None:
+    """The work named with a role: "reprises his role as the Bowery King in John Wick: Chapter 4"."""
+    for holder in (character, character.head, character.head.head):
+        for child in holder.children:
+            if child.dep_ == "prep" and child.lower_ == "in" and child.i > character.i:
+                for work in child.children:
+                    if work.dep_ == "pobj" and COARSE.get(work.ent_type_) == "Work":
+                        return _mention(work, offset)
+    return None
+
+
+def _past_tense(token: Token) -> bool:
+    """Whether the clause of a date speaks of the past ("was released in March")."""
+    verb = next((a for a in [token, *token.ancestors] if a.pos_ in {"VERB", "AUX"}), None)
+    if verb is None:
+        return False
+    return verb.tag_ == "VBD" or any(c.tag_ == "VBD" and c.dep_ in {"aux", "auxpass"} for c in verb.children)
 
 
 def _pairs(people: list[Token], characters: list[Token], sentence: Span) -> list[tuple[Token, Token]]:
@@ -459,28 +523,37 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         else:
             frame = _frame_work(sentence, offset)
             works = [frame] if frame else ([main_work] if main_work else [])
-        works = [w for w in works if _compatible(w, "Work")]
+        explicit = _work_of_role(nodes["character"], offset)
+        works = [w for w in ([explicit] if explicit else works) if _fit(w, "Work")]
+        works = [_fit(w, "Work") for w in works]
         for person_token, character_token in _pairs([nodes["person"]], [nodes["character"]], sentence):
             for person in slot_mentions(person_token, "Person", offset, ctx, expand=False):
                 for character in slot_mentions(character_token, "Character", offset, ctx, expand=False):
-                    if person.text == character.text or not (_compatible(person, "Person") and _compatible(character, "Character")):
+                    person, character = _fit(person, "Person"), _fit(character, "Character")
+                    if person is None or character is None or person.text == character.text:
                         continue
                     for work in works or [None]:
                         yield Fact("performance", person, character, rule.id, rule.confidence, *where, work=work)
         return
     if "subject" in nodes:
-        subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx, expand="subject" not in rule.heads)
+        subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx,
+                                 expand=rule.conjuncts and "subject" not in rule.heads)
     else:
         # A rule without a subject speaks of the article's main work, unless its verb has a subject
         # of its own ("the first film debuted in 2014" is not about the main work).
-        anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" else None
+        anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" and rule.own_subject else None
         own = [c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
                and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
         if not own and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
                 anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
             own = [anchor.head]    # "the first film debuted in 2014": the film is the subject
-        if own:
-            subjects = slot_mentions(own[0], subject_class, offset, ctx)
+        subjects = slot_mentions(own[0], subject_class, offset, ctx) if own else []
+        # An own subject that names nothing blocks the main work only when it is a name or a work
+        # ("the first film debuted in 2014"), not a part of one ("the script was written by X").
+        blocking = bool(own) and (own[0]._.kg_name or own[0].pos_ == "PRON"
+                                  or own[0].lower_ in ctx.references.get("work", []))
+        if subjects or blocking:
+            pass
         elif "Work" in subject_class and main_work:
             subjects = [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
                                 via="the article's main work")]
@@ -492,15 +565,19 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
     if object_class == "Date":
         token = nodes["object"]
         ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
-        value = parse_date(ent.text if ent is not None else token.text)
+        value = parse_date(ent.text if ent is not None else token.text, reference=ctx.published,
+                           past=_past_tense(token))
         objects: list = [value] if value else []
     else:
-        objects = slot_mentions(nodes["object"], object_class, offset, ctx, expand="object" not in rule.heads)
+        objects = slot_mentions(nodes["object"], object_class, offset, ctx,
+                                expand=rule.conjuncts and "object" not in rule.heads)
     for subject in subjects:
-        if not _compatible(subject, subject_class):
+        subject = _fit(subject, subject_class)
+        if subject is None:
             continue
         for obj in objects:
             if isinstance(obj, Mention):
-                if not _compatible(obj, object_class) or (obj.text == subject.text and obj.label == subject.label):
+                obj = _fit(obj, object_class)
+                if obj is None or (obj.text == subject.text and obj.label == subject.label):
                     continue
             yield Fact(rule.predicate, subject, obj, rule.id, rule.confidence, *where)

@@ -285,10 +285,15 @@ def _trim(span: Span, cfg: _Cfg) -> list[Span]:
                 last = token.i
                 break
         while first < last and (doc[first].text in {"the", "a", "an"} or doc[first].is_punct
-                                or (doc[first].lower_ in {"the", "a", "an"} and (doc[first].is_sent_start or span.label_ not in {"WORK_OF_ART", "LAW"}))):
+                                or (doc[first].lower_ in {"the", "a", "an"} and (doc[first].is_sent_start or span.label_ not in {"WORK_OF_ART", "LAW"}))
+                                # A personal name does not begin with a lower-case word ("stars de Vries").
+                                or (span.label_ == "PERSON" and doc[first].is_lower and doc[first].text not in cfg.particles)):
             first += 1
         while last > first and (doc[last - 1].is_punct or doc[last - 1].is_space):
             last -= 1
+        # A particle just before a surname belongs to it: "stars de Vries" names "de Vries".
+        while span.label_ == "PERSON" and 0 < first < last and doc[first - 1].text in cfg.particles:
+            first -= 1
         if last > first:
             trimmed = Span(doc, first, last, label=span.label_)
             if trimmed.text not in cfg.placeholders and trimmed.text.casefold() not in cfg.not_names:
@@ -343,7 +348,8 @@ def _is_field_label(span: Span) -> bool:
 
 
 def _window(doc: Doc, start: int, end: int) -> str:
-    return " ".join(t.lower_ for t in doc[max(start, 0) : max(min(end, len(doc)), 0)] if not t.is_space)
+    # The text as written, so "spin-off of" reads as it does in the cue list.
+    return " ".join(doc[max(start, 0) : max(min(end, len(doc)), 0)].text.lower().split())
 
 
 def _choose_sense(span: Span, entries: list[LexiconEntry], senses: dict) -> LexiconEntry:
@@ -351,7 +357,7 @@ def _choose_sense(span: Span, entries: list[LexiconEntry], senses: dict) -> Lexi
         return entries[0]
     doc = span.doc
     by_class = {e.cls: e for e in entries}
-    before = _window(doc, span.start - 3, span.start)
+    before = _window(doc, span.start - 5, span.start)
     after_tokens = [t for t in doc[span.end : span.end + 3] if not t.is_space]
     possessive = bool(after_tokens) and after_tokens[0].text in {"'s", "’s", "'", "’"}
     if possessive:

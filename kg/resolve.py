@@ -142,7 +142,8 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     parent: dict[str, str] = {}
 
     def words(key: str) -> list[str]:
-        return surfaces[key].most_common(1)[0][0].split()
+        # Compared without case: "De Vries" at the start of a sentence is "de Vries".
+        return surfaces[key].most_common(1)[0][0].lower().split()
 
     for cls, keys in by_class.items():
         if cls not in {"Person", "Character", "Organization", "Work", "Place"}:

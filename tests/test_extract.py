@@ -473,3 +473,107 @@ def test_short_hotel_reference_points_at_the_word_hotel(nlp):
     (fact,) = extract_text(nlp, text).facts
     assert fact.object.lexicon_id == "organization/osaka-continental"
     assert text[fact.object.start:fact.object.end] == "hotel"
+
+
+# --------------------------------------------------------------------------- regressions
+# Sentences that once gave a wrong answer (found by writing the cases above); each expectation
+# is written by hand from the sentence.
+
+REGRESSIONS = [
+    pytest.param(
+        "Ballerina is set between the events of John Wick: Chapter 2 and John Wick: Chapter 3.",
+        {("setAfter", "Ballerina", "John Wick: Chapter 2"), ("setBefore", "Ballerina", "John Wick: Chapter 3")},
+        id="between-is-not-a-list",
+    ),
+    pytest.param(
+        "Ballerina is a spin-off of John Wick.",
+        {("spinOffOf", "Ballerina", "John Wick")},
+        id="hyphenated-spin-off-cue",
+    ),
+    pytest.param(
+        "The Continental premiered on Peacock on September 22, 2023.",
+        {("releaseDate", "The Continental", "2023-09-22")},
+        id="other-sense-fits-the-slot",
+    ),
+    pytest.param(
+        "Ballerina is a spin-off starring Nadia Ferreira.",
+        {("hasCastMember", "Ballerina", "Nadia Ferreira")},
+        id="indefinite-description-of-a-name",
+    ),
+    pytest.param(
+        "Killa Harkan, an assassin trained by the Camorra, appears in John Wick: Chapter 4.",
+        {("trainedBy", "Killa Harkan", "Camorra")},
+        id="apposition-with-an-article",
+    ),
+    pytest.param(
+        "John Wick: Chapter 5 is in development. The script was written by Tobias Harlan.",
+        {("writtenBy", "John Wick: Chapter 5", "Tobias Harlan")},
+        id="part-of-a-work-does-not-block-the-main-work",
+    ),
+    pytest.param(
+        "In Ballerina, Marcus is played by Colin Ashby.",
+        {("performance", "Colin Ashby", "Marcus", "Ballerina")},
+        id="is-played-by",
+    ),
+    pytest.param(
+        "Winston Scott is the owner of the Continental.",
+        {("ownerOf", "Winston Scott", "Continental")},
+        id="copular-owner",
+    ),
+    pytest.param(
+        "Charon, the concierge of the Continental, greets him.",
+        {("worksFor", "Charon", "Continental")},
+        id="job-of-a-place",
+    ),
+    pytest.param(
+        "Ballerina is slated for release on June 6, 2025.",
+        {("releaseDate", "Ballerina", "2025-06-06")},
+        id="slated-for-release",
+    ),
+    pytest.param(
+        "Ballerina opens in theaters on Friday, June 6, 2025.",
+        {("releaseDate", "Ballerina", "2025-06-06")},
+        id="weekday-in-the-date",
+    ),
+    pytest.param(
+        "Ballerina stars Colin Ashby.",
+        {("hasCastMember", "Ballerina", "Colin Ashby")},
+        id="work-stars-person",
+    ),
+    pytest.param(
+        "Fans were told this week that John Wick: Chapter 5 will premiere in theaters on March 3, 2028.",
+        {("releaseDate", "John Wick: Chapter 5", "2028-03-03")},
+        id="one-claim-per-sentence",
+    ),
+]
+
+
+@pytest.mark.parametrize("text, expected", REGRESSIONS)
+def test_regression(nlp, text, expected):
+    assert facts_of(nlp, text) == expected
+
+
+def test_one_statement_per_sentence_even_when_two_rules_fire(nlp):
+    facts = extract_text(nlp, "Fans were told that John Wick: Chapter 5 will premiere in theaters on March 3, 2028.").facts
+    assert len([f for f in facts if f.predicate == "releaseDate"]) == 1
+
+
+def test_a_person_span_does_not_start_with_a_verb(nlp):
+    facts = facts_of(nlp, "Ballerina is directed by Dana Kroll and stars de Vries as Eve Macarro.")
+    assert ("performance", "de Vries", "Eve Macarro", "Ballerina") in facts
+
+
+def test_month_without_year_takes_the_articles_year(nlp):
+    import datetime
+
+    from kg.extract import extract_article
+    from kg.nlp import make_docs, one_reading_per_article
+
+    text = "John Wick: Chapter 5, which is set to release in March, will be the longest film yet."
+    blocks = make_docs(nlp, text)
+    docs = list(nlp.pipe([d for _, d in blocks]))
+    one_reading_per_article(docs)
+    pairs = list(zip([o for o, _ in blocks], docs))
+    dated = extract_article(nlp, pairs, published=datetime.date(2027, 11, 6))
+    assert {(f.predicate, f.subject.text, f.object) for f in dated.facts} == {
+        ("releaseDate", "John Wick: Chapter 5", "2028-03")}

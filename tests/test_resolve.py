@@ -50,7 +50,8 @@ def test_particle_name_and_its_short_forms_are_one_person(nlp):
         "Armas plays Eve Macarro in Ballerina.",
         "Ballerina, starring de Armas, opens in June.",
     )
-    entity = the_entity(extractions, resolution, "Ana de Armas", "Armas")
+    # "de Armas" (the particle belongs to the surname) joins the full name.
+    entity = the_entity(extractions, resolution, "Ana de Armas", "de Armas")
     assert entity.label == "Ana de Armas"
     assert entity.kind == "person"
     assert entity.cls == "Actor"  # she plays a part
@@ -213,3 +214,14 @@ def test_class_of_an_unknown_name_comes_from_its_role(nlp):
 )
 def test_clean_surface(text, expected):
     assert clean_surface(text) == expected
+
+
+def test_a_capitalised_particle_is_the_same_name(nlp):
+    # Title case or a sentence start writes "De Vries" for "de Vries": one person, not two.
+    extractions, resolution = resolve_texts(
+        nlp,
+        "Lina de Vries plays Eve Macarro in Ballerina.",
+        "In Ballerina, Eve Macarro, played by De Vries, seeks revenge.",
+    )
+    entity = the_entity(extractions, resolution, "Lina de Vries", "De Vries")
+    assert entity.label == "Lina de Vries"
