@@ -544,6 +544,11 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" and rule.own_subject else None
         own = [c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
                and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
+        controller = anchor
+        while not own and controller is not None and controller.dep_ == "xcomp" and controller.head is not controller:
+            # "Chapter 4, which is set to release in March": the subject of "set" releases.
+            controller = controller.head
+            own = [c for c in controller.children if c.dep_ in {"nsubj", "nsubjpass"} and c not in nodes.values()]
         if not own and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
                 anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
             own = [anchor.head]    # "the first film debuted in 2014": the film is the subject

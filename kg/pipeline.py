@@ -10,19 +10,23 @@ half-written graph where the previous good one was.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import io
 import json
 import os
 import sys
 import tempfile
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from rdflib import Dataset
 from rdflib.namespace import RDF
+from spacy.tokens import Doc
 
 from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
@@ -46,17 +50,63 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     dataset: Dataset | None = None
     cached: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- per article
 
 
-def extract_text(nlp, text: str) -> ArticleExtraction:
-    """Mentions and facts of one article's text: the pure per-article step."""
-    blocks = make_docs(nlp, text)
-    docs = list(nlp.pipe([doc for _, doc in blocks]))
-    one_reading_per_article(docs)
-    return extract_article(nlp, list(zip([offset for offset, _ in blocks], docs)))
+def extract_text(nlp, text: str, *, published: datetime.date | None = None) -> ArticleExtraction:
+    """Mentions and facts of one article's text (and its date, where known): the pure per-article step.
+
+    Nothing but its arguments and the pipeline's data files decide the result, so it can run
+    anywhere (another process, another machine) and be cached by the text's hash; `build` runs
+    the same step over a stream of articles (see `extract_stream`), with identical results.
+    """
+    return next(extract_stream(nlp, [(text, published)]))
+
+
+def extract_stream(nlp, items: Iterable[tuple[str, datetime.date | None]], *,
+                   batch_size: int | None = None) -> Iterator[ArticleExtraction]:
+    """`extract_text` over (text, published) pairs, lazily and in order, batching lines across articles.
+
+    Each article is cut into its lines (kg.nlp.make_docs) and every line is parsed on its own;
+    the lines of consecutive articles go through one `nlp.pipe` stream, so the model sees full
+    batches (`nlp.batch_size` lines) rather than one short batch per article. An article is
+    finished (one reading per article, the relation rules) as soon as its last line comes out,
+    so only about one batch of Docs is ever held in memory, whatever the corpus size. A line's
+    parse does not depend on the other lines of its batch, so the results are those of
+    `extract_text` article by article.
+    """
+    pending: deque[_Pending] = deque()
+
+    def lines() -> Iterator[Doc]:
+        for text, published in items:
+            blocks = make_docs(nlp, text)
+            pending.append(_Pending([offset for offset, _ in blocks], published))
+            for _, doc in blocks:
+                yield doc
+
+    def finished() -> Iterator[ArticleExtraction]:
+        while pending and len(pending[0].docs) == len(pending[0].offsets):
+            done = pending.popleft()
+            one_reading_per_article(done.docs)
+            yield extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
+
+    for doc in nlp.pipe(lines(), batch_size=batch_size or nlp.batch_size):
+        yield from finished()  # articles without a line
+        pending[0].docs.append(doc)
+        yield from finished()
+    yield from finished()
+
+
+@dataclass
+class _Pending:
+    """An article whose lines are in the nlp.pipe stream: their offsets, and the Docs parsed so far."""
+
+    offsets: list[int]
+    published: datetime.date | None
+    docs: list[Doc] = field(default_factory=list)
 
 
 def _rules_fingerprint(model_name: str) -> str:
@@ -103,7 +153,8 @@ class Cache:
         self.notes: list[str] = []
 
     def _path(self, article: Article) -> Path:
-        return self.folder / f"{article.sha256}.json"
+        # The date is part of the key: it gives "in March" its year.
+        return self.folder / f"{article.sha256}-{article.published or 'undated'}.json"
 
     def get(self, article: Article) -> ArticleExtraction | None:
         path = self._path(article)
@@ -145,72 +196,120 @@ def build(
     processes: int = 1,
     progress: bool = False,
 ) -> BuildResult:
-    """Read `sources`, extract every article (from the cache where it can), resolve and build the graph."""
+    """Read `sources`, extract every article (from the cache where it can), resolve and build the graph.
+
+    Articles stream through: read one at a time, looked up in the cache, and the others parsed
+    in batches of lines (in `processes` worker processes when more than one), so memory holds
+    the extractions (small records), never every article's Docs. Canonicalisation and the graph
+    are global and follow once every article is extracted. `result.timings` gives the seconds
+    spent in each of the three steps.
+    """
     result = BuildResult()
+    started = time.perf_counter()
     nlp = load_pipeline(model)
     model_name = f"{nlp.meta.get('name')}-{nlp.meta.get('version')}"
     cache = Cache(cache_dir, _rules_fingerprint(model_name)) if cache_dir else None
-    items = iter_sources(list(sources))
-    pending: list[Article] = []
 
-    def flush() -> None:
-        texts = [a.text for a in pending]
-        for article, extraction in zip(pending, _extract_many(nlp, texts, processes)):
-            if cache:
-                cache.put(article, extraction)
-            result.extractions.append(extraction)
-            result.articles.append(article)
-        pending.clear()
+    def uncached() -> Iterator[Article]:
+        """The articles to extract; problems and cache hits are recorded on the way."""
+        try:
+            for item in _progress(iter_sources(list(sources)), None, progress):
+                if isinstance(item, Problem):
+                    result.problems.append(item)
+                    continue
+                cached = cache.get(item) if cache else None
+                if cached is not None:
+                    result.articles.append(item)
+                    result.extractions.append(cached)
+                    result.cached += 1
+                    continue
+                yield item
+        except NoArticles:
+            return
 
-    try:
-        for item in _progress(items, None, progress):
-            if isinstance(item, Problem):
-                result.problems.append(item)
-                continue
-            cached = cache.get(item) if cache else None
-            if cached is not None:
-                result.articles.append(item)
-                result.extractions.append(cached)
-                result.cached += 1
-                continue
-            pending.append(item)
-            if len(pending) >= 64:
-                flush()
-        flush()
-    except NoArticles:
-        pass
+    extracted = _extract_articles(nlp, model, uncached(), processes)
+    for article, extraction in extracted:
+        if cache:
+            cache.put(article, extraction)
+        result.extractions.append(extraction)
+        result.articles.append(article)
     if cache:
         result.problems.extend(Problem(Path(n.split(":")[0]), n.split(": ", 1)[1]) for n in cache.notes)
     order = sorted(range(len(result.articles)), key=lambda i: (result.articles[i].name, result.articles[i].sha256))
     result.articles = [result.articles[i] for i in order]
     result.extractions = [result.extractions[i] for i in order]
+    result.timings["extract"] = time.perf_counter() - started
     if result.articles:
         resolution = resolve(result.extractions)
+        result.timings["resolve"] = time.perf_counter() - started - result.timings["extract"]
         result.dataset = build_dataset(result.articles, result.extractions, resolution)
+        result.timings["graph"] = time.perf_counter() - started - result.timings["extract"] - result.timings["resolve"]
     return result
 
 
-def _extract_many(nlp, texts: list[str], processes: int) -> Iterator[ArticleExtraction]:
-    if processes <= 1 or len(texts) < 2:
-        for text in texts:
-            yield extract_text(nlp, text)
+#: Articles per task handed to a worker process: enough lines for full batches of the model.
+CHUNK = 16
+
+
+def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
+                      processes: int) -> Iterator[tuple[Article, ArticleExtraction]]:
+    """(article, extraction) for each article, in order; in `processes` worker processes when more than one.
+
+    Several processes: chunks of CHUNK articles go to a pool of workers that each load the
+    pipeline once and run `extract_stream` over their chunk; at most a few chunks per worker are
+    in flight, so memory stays flat, and results are yielded in the articles' order. A worker's
+    results are those of one process: a line's parse does not depend on its batch.
+    """
+    if processes <= 1:
+        held: deque[Article] = deque()
+
+        def items() -> Iterator[tuple[str, datetime.date | None]]:
+            for article in articles:
+                held.append(article)
+                yield article.text, article.published
+
+        for extraction in extract_stream(nlp, items()):
+            yield held.popleft(), extraction
         return
+
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=processes, initializer=_worker_init, initargs=(nlp.meta.get("name"),)) as pool:
-        yield from pool.map(_worker_extract, texts, chunksize=max(1, len(texts) // (processes * 4)))
+    global _WORKER
+    _WORKER = (model, nlp)  # a forked worker inherits the loaded pipeline instead of loading it again
+    # fork where the platform has it: the workers start at once, sharing the parent's model pages.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
+    in_flight: deque = deque()
+    try:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context,
+                                 initializer=_worker_init, initargs=(model,)) as pool:
+            while True:
+                while len(in_flight) < 3 * processes:
+                    chunk = list(islice(articles, CHUNK))
+                    if not chunk:
+                        break
+                    in_flight.append((chunk, pool.submit(_worker_extract, [(a.text, a.published) for a in chunk])))
+                if not in_flight:
+                    break
+                chunk, future = in_flight.popleft()
+                yield from zip(chunk, future.result())
+    finally:
+        _WORKER = None
 
 
-_WORKER_NLP = None
+_WORKER: tuple[str | None, object] | None = None
 
 
 def _worker_init(model: str | None) -> None:
-    global _WORKER_NLP
-    _WORKER_NLP = load_pipeline(None)
+    """Load the pipeline once per worker process (a forked worker already has it)."""
+    global _WORKER
+    if _WORKER is None or _WORKER[0] != model:
+        _WORKER = (model, load_pipeline(model))
 
 
-def _worker_extract(text: str) -> ArticleExtraction:
-    return extract_text(_WORKER_NLP, text)
+def _worker_extract(items: list[tuple[str, datetime.date | None]]) -> list[ArticleExtraction]:
+    return list(extract_stream(_WORKER[1], items))
 
 
 # --------------------------------------------------------------------------- output

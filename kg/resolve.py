@@ -192,11 +192,17 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     group_surfaces: dict[str, Counter] = defaultdict(Counter)
     for key in surfaces:
         group_surfaces[root(key)].update(surfaces[key])
+    articles_using: dict[str, set[int]] = defaultdict(set)
+    for index, extraction in enumerate(extractions):
+        for mention in extraction.mentions:
+            articles_using[clean_surface(mention.text)].add(index)
     key_of_group: dict[str, str] = {}
     for group in sorted(group_surfaces):
         counter = group_surfaces[group]
         cls = coarse_of(group)
-        label = max(counter, key=lambda s: (len(s.split()), counter[s], s))
+        # The label: the fullest form, then the one the most articles use (not the most facts:
+        # one sentence can state several), then the most mentions.
+        label = max(counter, key=lambda s: (len(s.split()), len(articles_using.get(s, ())), counter[s], s))
         entity_key = f"{cls.lower()}/{slug(label)}"
         while entity_key in entities and entities[entity_key].cls != cls:
             entity_key += "-2"
