@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg._fkg import FKG
 
-__all__ = ["FKG", "FKR", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "ENTITY_KINDS", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS", "GRAPH_INFERRED", "slug", "mint", "bind_prefixes"]
+__all__ = ["FKG", "FKR", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "ENTITY_KINDS", "KIND_PREFIXES", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS", "GRAPH_INFERRED", "slug", "mint", "bind_prefixes"]
 
 FKR = Namespace("https://w3id.org/franchise-kg/id/")
 
@@ -27,6 +27,11 @@ ENTITY_KINDS = frozenset({"person", "character", "work", "franchise", "organizat
 
 #: The kinds of thing the builder mints IRIs for; the kind is the first path segment.
 KINDS = ENTITY_KINDS | {"performance", "article", "graph", "claim", "conflict", "activity"}
+
+
+#: A prefix per kind (work: for fkr:work/ ...), so Turtle and TriG write work:ballerina
+#: rather than fkr:work\/ballerina.
+KIND_PREFIXES = {kind: str(FKR) + f"{kind}/" for kind in sorted(KINDS)}
 
 
 def slug(text: str) -> str:

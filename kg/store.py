@@ -54,7 +54,7 @@ from rdflib.term import Identifier
 
 import kg
 from kg import ontology
-from kg.namespaces import DCTERMS, FKG, FKR, GRAPH_SOURCES, OWL, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
+from kg.namespaces import DCTERMS, FKG, FKR, GRAPH_SOURCES, KIND_PREFIXES, OWL, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 __all__ = [
     "REPO_ROOT",
@@ -126,6 +126,8 @@ _PREFIXES = {
 }
 
 _SOURCES_GRAPH = GRAPH_SOURCES
+#: Prefixes of written Turtle and TriG: the usual ones and one per kind of minted IRI.
+_WRITE_PREFIXES = {**_PREFIXES, **KIND_PREFIXES}
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -775,12 +777,12 @@ def export_graph(dataset: Graph, fmt: str, out: IO[bytes]) -> None:
     if fmt in ("trig", "nquads"):
         rdf_format = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
         quads = sorted(_ox_quads(dataset), key=_quad_key)
-        ox.serialize(quads, out, rdf_format, prefixes=_PREFIXES if fmt == "trig" else None)
+        ox.serialize(quads, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "trig" else None)
     elif fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
         merged = _merged_store(dataset).quads_for_pattern(None, None, None, ox.DefaultGraph())
         triples = [quad.triple for quad in sorted(merged, key=_quad_key)]
-        ox.serialize(triples, out, rdf_format, prefixes=_PREFIXES if fmt == "turtle" else None)
+        ox.serialize(triples, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
         text = merged_view(dataset).serialize(format="json-ld", context=_jsonld_context(), auto_compact=True)
         out.write(text.encode("utf-8"))
