@@ -222,7 +222,7 @@ def _merge_names(doc: Doc) -> None:
     extra, run = [], []
     for token in list(doc) + [None]:
         if token is not None and token.pos_ == "PROPN" and token.is_title and token.i not in taken \
-                and token.lower_ not in _NOT_NAMES and (run or not token.is_sent_start):
+                and token.lower_ not in _NOT_NAMES:   # (only runs of two or more become names)
             if not run and token.i > 0 and doc[token.i - 1].text in _PARTICLES and token.i - 1 not in taken:
                 run.append(token.i - 1)   # "de Vries"
             run.append(token.i)
@@ -412,7 +412,10 @@ def _compatible(mention: Mention, expected: str) -> bool:
     if "Place" in allowed:
         return mention.label in PLACE_LABELS
     if mention.label in PLACE_LABELS | {"NORP"}:
-        return bool(allowed & {"Organization", "Work"})
+        # The small model calls many unknown full names GPE ("Marta Kovac"); a one-word place
+        # ("America") is never a person or a character.
+        return bool(allowed & {"Organization", "Work"}) or (
+            bool(allowed & {"Person", "Character"}) and mention.label != "NORP" and len(mention.text.split()) >= 2)
     if mention.label == "PERSON":
         # The NER mislabels people as ORG (so ORG stays open), but a PERSON is never a work or a company.
         return bool(allowed & {"Person", "Character"})

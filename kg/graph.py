@@ -16,9 +16,9 @@ from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.dates import xsd_datatype
-from kg.extract import ArticleExtraction, Fact, Mention
+from kg.extract import PREDICATES, ArticleExtraction, Fact, Mention
 from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, bind_prefixes, mint, slug
-from kg.ontology import single_valued_properties
+from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
 
@@ -86,28 +86,31 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
             graph.add((claim, FKG.confidence, Literal(Decimal(str(fact.confidence)), datatype=XSD.decimal)))
             claims.append(_Claim(claim, index, s, p, o))
 
-        def node(mention: Mention | None) -> URIRef | None:
+        def node(mention: Mention | None, expected: str) -> URIRef | None:
+            """The entity a mention resolves to, if its class (decided over the whole corpus)
+            fits the slot: a name voted a Person elsewhere does not become a Character here."""
             if mention is None:
                 return None
             entity = resolution.entity(index, mention)
-            if entity is None:
+            if entity is None or coarse_class(entity.cls) not in expected.split("|"):
                 return None
             used.add(entity.key)
             return mint(entity.kind, entity.key.split("/", 1)[1])
 
         for fact in extraction.facts:
-            subject = node(fact.subject)
+            subject_class, object_class = PREDICATES[fact.predicate]
+            subject = node(fact.subject, subject_class)
             if subject is None:
                 continue
             if fact.predicate == "releaseDate":
                 state(subject, FKG.releaseDate, _literal_date(fact.object), fact)
                 continue
-            obj = node(fact.object)
+            obj = node(fact.object, object_class)
             if obj is None or obj == subject:
                 continue
             if fact.predicate == "performance":
                 state(subject, FKG.portrays, obj, fact)
-                work = node(fact.work)
+                work = node(fact.work, "Work")
                 if work is None:
                     continue
                 performance = mint("performance", f"{slug(str(subject).rsplit('/', 1)[1])}--{slug(str(work).rsplit('/', 1)[1])}")

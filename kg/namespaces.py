@@ -35,20 +35,22 @@ KIND_PREFIXES = {kind: str(FKR) + f"{kind}/" for kind in sorted(KINDS)}
 
 
 def slug(text: str) -> str:
-    """A lower-case ASCII slug: accents dropped, runs of other characters turned into one hyphen.
+    """A lower-case slug: accents dropped, letters of other scripts kept (an IRI may hold them),
+    runs of anything else turned into one hyphen.
 
-    >>> slug("John Wick: Chapter 3 – Parabellum")
-    'john-wick-chapter-3-parabellum'
+    >>> slug("John Wick: Chapter 3 – Parabellum"), slug("Zoë Bellweather"), slug("Иван Петров")
+    ('john-wick-chapter-3-parabellum', 'zoe-bellweather', 'иван-петров')
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[\W_]+", "-", bare.lower()).strip("-") or "x"
 
 
 def mint(kind: str, key: str) -> URIRef:
     """The IRI of a thing of `kind` (see KINDS) named by `key`, which is slugged unless it already is one."""
     if kind not in KINDS:
         raise ValueError(f"unknown IRI kind {kind!r}; expected one of {sorted(KINDS)}")
-    return FKR[f"{kind}/{slug(key) if not re.fullmatch(r'[a-z0-9-]+', key) else key}"]
+    already = key == key.lower() and "_" not in key and re.fullmatch(r"[\w-]+", key)
+    return FKR[f"{kind}/{key if already else slug(key)}"]
 
 
 def bind_prefixes(graph) -> None:

@@ -256,7 +256,7 @@ def make_entities(nlp: Language, name: str):
         spans.extend(_particle_names(doc, particle_names, spans))
         lexical = _lexicon_spans(doc, matcher, lexicon, senses)
         merged = _merge(spans, lexical)
-        doc.ents = filter_spans(merged)
+        doc.ents = _extend_people(filter_spans(merged))
         return doc
 
     return entities
@@ -335,7 +335,35 @@ def _lexicon_spans(doc: Doc, matcher: Matcher, lexicon: Lexicon, senses: dict) -
         if _is_field_label(span):
             continue
         entry = _choose_sense(span, entries, senses)
+        surname = _surname_after(span)
+        if entry.cls == "Character" and len(span) == 1 and surname:
+            # "Marcus Vale" is someone else than the character Marcus: a fuller name wins.
+            out.append(Span(doc, span.start, surname, label="PERSON"))
+            continue
         out.append(Span(doc, span.start, span.end, label=entry.cls, kb_id=entry.id))
+    return out
+
+
+def _surname_after(span: Span) -> int | None:
+    """The end of the capitalised proper nouns right after `span`, if any, in the same sentence."""
+    end = span.end
+    while end < len(span.doc) and span.doc[end].pos_ == "PROPN" and span.doc[end].is_title \
+            and span.doc[end - 1].whitespace_ and not span.doc[end].is_sent_start:
+        end += 1
+    return end if end > span.end else None
+
+
+def _extend_people(spans: list[Span]) -> list[Span]:
+    """A personal name the model cut short takes the capitalised proper nouns just before it."""
+    taken = {i for s in spans for i in range(s.start, s.end)}
+    out = []
+    for span in spans:
+        start = span.start
+        if span.label_ == "PERSON":
+            while start > 0 and start - 1 not in taken and span.doc[start - 1].pos_ == "PROPN" \
+                    and span.doc[start - 1].is_title and span.doc[start - 1].whitespace_:
+                start -= 1
+        out.append(span if start == span.start else Span(span.doc, start, span.end, label="PERSON"))
     return out
 
 

@@ -586,7 +586,7 @@ def _read_manifest(path: Path) -> _Manifest:
         manifest.problems.append(Problem(path, "empty manifest; ignored"))
         return manifest
 
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     try:
         header = [cell.strip().lower() for cell in next(reader)]
         missing = [column for column in MANIFEST_COLUMNS if column not in header]

@@ -577,3 +577,13 @@ def test_month_without_year_takes_the_articles_year(nlp):
     dated = extract_article(nlp, pairs, published=datetime.date(2027, 11, 6))
     assert {(f.predicate, f.subject.text, f.object) for f in dated.facts} == {
         ("releaseDate", "John Wick: Chapter 5", "2028-03")}
+
+
+def test_a_full_name_beginning_with_a_characters_name_is_a_person(nlp):
+    assert facts_of(nlp, "Marcus Vale plays Ilse Brand in Ballerina.") == {
+        ("performance", "Marcus Vale", "Ilse Brand", "Ballerina")}
+
+
+def test_stars_as_gives_the_performance_and_no_character_in_the_cast(nlp):
+    assert facts_of(nlp, "Marta Kovac stars as Ilse Brand in Ballerina.") == {
+        ("performance", "Marta Kovac", "Ilse Brand", "Ballerina")}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -216,3 +218,31 @@ def test_performance_gives_the_facts_the_model_promises(build_articles):
         (eve, FKG.appearsIn, BALLERINA),
         (ventura, RDF.type, FKG.Actor),
     } <= merged
+
+
+# --------------------------------------------------------------------------- regressions (issue 7)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lena Hartwig plays John Wick (2025).",
+        "Tom Ashgrove as Viktor Hale.\nViktor Hale plays Marcus Vale in Ballerina.",
+        " Reeves as Joh",
+    ],
+)
+def test_no_fact_takes_an_entity_of_the_wrong_class(build_articles, text):
+    # Whatever a sentence seemed to say, a fact only joins entities whose classes, decided over
+    # the whole corpus, fit its property: no person portrays a person, no work appears in itself.
+    ds = build_articles({"a.txt": (text, "")}).dataset
+    from kg.check import validate
+
+    conforms, _, findings = validate(ds)
+    assert conforms, [f"{f.rule}: {f.node} {f.value}" for f in findings]
+
+
+def test_names_in_other_scripts_are_two_people_not_one(build_articles):
+    ds = build_articles({"a.txt": ("Иван Петров plays Viktor Hale in Ballerina.\n"
+                                   "Сергей Волков plays Ms. Perkins in Ballerina.\n", "")}).dataset
+    people = {str(o) for s, p, o, _ in ds.quads((None, SKOS.prefLabel, None, None)) if "/person/" in str(s)}
+    assert people == {"Иван Петров", "Сергей Волков"}

@@ -379,3 +379,16 @@ def test_empty_manifest_is_ignored(tmp_path):
 
 def test_problem_reads_as_path_and_reason():
     assert str(Problem(Path("seeds/x.txt"), "empty file")) == "seeds/x.txt: empty file"
+
+
+def test_an_unclosed_quote_in_the_manifest_is_reported_not_swallowed(tmp_path):
+    (tmp_path / "a.txt").write_text("Ballerina was filmed in Prague.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The Continental is a series.\n", encoding="utf-8")
+    (tmp_path / "sources.csv").write_text(
+        'file,title,published\na.txt,"Good news,2024-01-01\nb.txt,Other,2024-02-02\n', encoding="utf-8")
+    items = list(iter_sources([tmp_path]))
+    problems = [i for i in items if isinstance(i, Problem)]
+    articles = {i.name: i for i in items if not isinstance(i, Problem)}
+    assert [p.reason for p in problems] == ["line 3: malformed CSV (unexpected end of data); manifest ignored"]
+    assert set(articles) == {"a.txt", "b.txt"}
+    assert articles["a.txt"].title is None or "\n" not in articles["a.txt"].title
