@@ -1,10 +1,14 @@
 """`kg build`: sources -> nlp -> extract -> resolve -> graph -> files.
 
-The per-article step (:func:`extract_text`) is a pure function of the article's text and the
-pipeline's version, so its result is cached under ``<out>/cache/`` keyed by both, and articles
-can be processed in several processes. Canonicalisation and conflicts are global and run after.
-Output files are written aside and renamed into place, so an interrupted build never leaves a
-half-written graph where the previous good one was.
+The per-article step (:func:`extract_text`: text and date in, an ArticleExtraction of mentions
+and facts out) is a pure function of the article and the pipeline's version, so its result is
+cached under ``<out>/cache/`` keyed by both, and articles can be processed anywhere, in any
+order. `build` streams the articles through it (:func:`extract_stream`: the lines of consecutive
+articles share the model's batches, and only about one batch of Docs is in memory at a time), in
+one process or in a pool of worker processes that each load the model once. Canonicalisation and
+conflicts are global and run after. Output files are written aside and renamed into place, so
+an interrupted build never leaves a half-written graph where the previous good one was.
+docs/scaling.md says how the same steps would run on a cluster.
 """
 
 from __future__ import annotations
@@ -32,7 +36,14 @@ from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
 from kg.graph import build_dataset
 from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, PROV
-from kg.nlp import PIPELINE_VERSION, ModelNotFound, data_path, load_pipeline, make_docs, one_reading_per_article
+from kg.nlp import (
+    PIPELINE_VERSION,
+    ModelNotFound,
+    data_path,
+    load_pipeline,
+    make_docs,
+    one_reading_per_article,
+)
 from kg.resolve import resolve
 from kg.sources import Article, NoArticles, Problem, iter_sources
 
@@ -202,11 +213,13 @@ def build(
     in batches of lines (in `processes` worker processes when more than one), so memory holds
     the extractions (small records), never every article's Docs. Canonicalisation and the graph
     are global and follow once every article is extracted. `result.timings` gives the seconds
-    spent in each of the three steps.
+    spent loading the model and in each of the three steps.
     """
     result = BuildResult()
     started = time.perf_counter()
     nlp = load_pipeline(model)
+    loaded = time.perf_counter()
+    result.timings["load"] = loaded - started
     model_name = f"{nlp.meta.get('name')}-{nlp.meta.get('version')}"
     cache = Cache(cache_dir, _rules_fingerprint(model_name)) if cache_dir else None
 
@@ -238,13 +251,26 @@ def build(
     order = sorted(range(len(result.articles)), key=lambda i: (result.articles[i].name, result.articles[i].sha256))
     result.articles = [result.articles[i] for i in order]
     result.extractions = [result.extractions[i] for i in order]
-    result.timings["extract"] = time.perf_counter() - started
+    lap = _stopwatch(result.timings, loaded)
+    lap("extract")
     if result.articles:
         resolution = resolve(result.extractions)
-        result.timings["resolve"] = time.perf_counter() - started - result.timings["extract"]
+        lap("resolve")
         result.dataset = build_dataset(result.articles, result.extractions, resolution)
-        result.timings["graph"] = time.perf_counter() - started - result.timings["extract"] - result.timings["resolve"]
+        lap("graph")
     return result
+
+
+def _stopwatch(timings: dict[str, float], start: float):
+    """lap(name): the seconds since the previous lap (or `start`) recorded as timings[name]."""
+    last = [start]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - last[0]
+        last[0] = now
+
+    return lap
 
 
 #: Articles per task handed to a worker process: enough lines for full batches of the model.
@@ -353,13 +379,34 @@ def write_outputs(ds: Dataset, out: Path) -> dict[str, Path]:
     """
     from kg.store import export_graph
 
+    view = _oxigraph_copy(ds)
     files = {}
     for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld")):
         buffer = io.BytesIO()
-        export_graph(ds, fmt, buffer)
+        export_graph(view, fmt, buffer)
         files[out / name] = buffer.getvalue()
     _atomic_write_all(files)
     return {path.name: path for path in files}
+
+
+def _oxigraph_copy(ds: Dataset) -> Dataset:
+    """`ds` copied once into an Oxigraph-backed Dataset, which the three exports then read natively.
+
+    Each export otherwise walks rdflib's memory store and converts every term to Oxigraph's
+    (kg.store._ox_quads): three times, which made writing slower than resolving and building
+    the graph together (55 s against 22 s for 1,000 articles; 19 s this way). The exports sort
+    their quads, so the bytes are the same.
+    """
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+
+    from kg.store import _ox_quads, _oxigraph_of
+
+    if _oxigraph_of(ds) is not None:
+        return ds
+    store = ox.Store()
+    store.bulk_extend(_ox_quads(ds))
+    return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
 def summary(result: BuildResult) -> str:
@@ -373,12 +420,13 @@ def summary(result: BuildResult) -> str:
                       if o != FKG.Performance)
     lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(classes.items(), key=lambda kv: (-kv[1], kv[0]))))
     # Every fact has its claims: count the claims, and the distinct (subject, predicate, object) they state.
+    # One pass per reification property rather than three look-ups per claim: fast on 10^5 claims.
+    parts = [{s: o for s, _, o, _ in ds.quads((None, term, None, None))} for term in (RDF.subject, RDF.predicate, RDF.object)]
     stated: dict = {}
     claims = 0
     for claim, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None)):
         claims += 1
-        triple = tuple(next((o for _, _, o, _ in ds.quads((claim, term, None, None))), None)
-                       for term in (RDF.subject, RDF.predicate, RDF.object))
+        triple = tuple(part.get(claim) for part in parts)
         stated[triple] = triple[1]
     facts = Counter(str(p).rsplit("#", 1)[-1] for p in stated.values())
     lines.append(f"facts: {len(stated)} distinct, {claims} claims; "

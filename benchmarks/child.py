@@ -1,0 +1,198 @@
+"""One measurement, run in a fresh process by benchmarks/run.py so that its peak memory is its own.
+
+Prints one JSON object on stdout (`queries`: one JSON line per query run). Three kinds:
+
+    python -m benchmarks.child bare CORPUS --unit articles|lines --processes N
+    python -m benchmarks.child build CORPUS --out DIR [--cache DIR] --processes N
+    python -m benchmarks.child queries GRAPH --engine oxigraph|rdflib --repeat N --timeout S [--start I]
+
+`bare` is spaCy alone: `spacy.load` of the model kg loads, `nlp.pipe` over the same texts with
+the same batch size, nothing else. `build` runs what `kg build` runs (kg.pipeline.build,
+write_outputs, summary) and reports the time of each step. `queries` loads a graph with
+kg.store.load_graph and times every query of queries/ on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def _texts(corpus: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
+
+
+def bare(args: argparse.Namespace) -> dict:
+    import spacy
+
+    started = time.perf_counter()
+    lang = spacy.load(_package(args.model))  # the model under kg's pipeline, without kg's components
+    texts = _texts(args.corpus)
+    if args.unit == "lines":
+        # Exactly the lines kg parses (kg.nlp.blocks): every non-blank line, on its own.
+        from kg.nlp import blocks
+
+        texts = [line for text in texts for _, line in blocks(text)]
+    loaded = time.perf_counter()
+    docs = sum(1 for _ in lang.pipe(texts, batch_size=lang.batch_size, n_process=args.processes))
+    done = time.perf_counter()
+    return {"load": loaded - started, "pipe": done - loaded, "docs": docs, "batch_size": lang.batch_size,
+            "model": f"{lang.meta['name']}-{lang.meta['version']}"}
+
+
+def _package(model: str | None) -> str:
+    """The package name kg.nlp.load_pipeline loads: the one named, else the first installed default."""
+    import spacy
+
+    from kg.nlp import DEFAULT_MODELS
+
+    for name in ([model] if model else DEFAULT_MODELS):
+        if spacy.util.is_package(name):
+            return name
+    return model or DEFAULT_MODELS[-1]
+
+
+def build(args: argparse.Namespace) -> dict:
+    from kg.pipeline import build as run_build
+    from kg.pipeline import summary, write_outputs
+
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:  # this process's RSS every 0.2 s, to tell the extraction's peak from the graph's
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not stop.wait(0.2):
+            with open("/proc/self/statm") as handle:
+                samples.append((time.perf_counter(), int(handle.read().split()[1]) * page))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc/self/statm").exists():
+        sampler.start()
+    started = time.perf_counter()
+    result = run_build([args.corpus], model=args.model, cache_dir=args.cache, processes=args.processes)
+    built = time.perf_counter()
+    write_outputs(result.dataset, args.out)
+    written = time.perf_counter()
+    text = summary(result)
+    done = time.perf_counter()
+    stop.set()
+    timings = dict(result.timings)
+    timings.update({"write": written - built, "summary": done - written, "total": done - started})
+    extracted = started + timings["load"] + timings["extract"]
+    rss = {"extract": max((r for t, r in samples if t <= extracted), default=0) / 2**20,
+           "resolve_graph_write": max((r for t, r in samples if t > extracted), default=0) / 2**20}
+    return {"timings": timings, "rss_mb_by_phase": rss, "model": _package(args.model), "articles": len(result.articles), "cached": result.cached,
+            "problems": len(result.problems), "quads": len(result.dataset), "summary": text.splitlines()[:3]}
+
+
+class _Timeout(BaseException):  # not an Exception: kg.store turns those into query errors
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def query_runs() -> list[tuple[str, str, dict]]:
+    """(query name, label, bindings) for every query of queries/: unbound, and bound as its header's example."""
+    from rdflib import Literal
+
+    from kg.store import find_query, query_names
+
+    runs = []
+    for name in query_names():
+        runs.append((name, "unbound", {}))
+        # The header's example ("Example answer (the seeds, ?workLabel "Ballerina")") as a bound run.
+        example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"\)", find_query(name).read_text(encoding="utf-8"))
+        if example:
+            runs.append((name, f"{example.group(1)}={example.group(2)}", {example.group(1): Literal(example.group(2))}))
+    return runs
+
+
+def queries(args: argparse.Namespace) -> None:
+    """Print one JSON line per query run, from run number `args.start` on.
+
+    rdflib's engine is Python, so an alarm stops a run that outlives `args.timeout`; Oxigraph
+    evaluates outside Python and cannot be interrupted, so a watchdog prints the timeout and ends
+    the process (exit code 3), and benchmarks/run.py starts another one from the next run.
+    """
+    from kg.store import load_graph, read_query, run_query
+
+    started = time.perf_counter()
+    dataset = load_graph(args.graph, engine=args.engine)
+    print(json.dumps({"load": time.perf_counter() - started}), flush=True)
+    signal.signal(signal.SIGALRM, _alarm)
+    for index, (name, label, bindings) in enumerate(query_runs()):
+        if index < args.start:
+            continue
+        text = read_query(name)
+        key = f"{name} ({label})"
+        times, rows, note = [], None, ""
+        for _ in range(args.repeat):
+            def expire(key: str = key, index: int = index) -> None:
+                print(json.dumps({"index": index, "query": key, "median_ms": None, "runs": 0, "rows": None,
+                                  "note": f"over {args.timeout:g} s"}), flush=True)
+                os._exit(3)
+
+            watchdog = threading.Timer(args.timeout + 2, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            signal.setitimer(signal.ITIMER_REAL, args.timeout)
+            try:
+                t = time.perf_counter()
+                answer = run_query(dataset, text, bindings, source=name)
+                count = sum(1 for _ in answer.rows) if answer.rows is not None else 0
+                times.append(time.perf_counter() - t)
+                rows = count
+            except _Timeout:
+                note = f"over {args.timeout:g} s"
+                break
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                watchdog.cancel()
+            if times[-1] > args.slow:  # a slow query is timed once: its median would not change the verdict
+                break
+        print(json.dumps({"index": index, "query": key, "median_ms": statistics.median(times) * 1000 if times else None,
+                          "runs": len(times), "rows": rows, "note": note}), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="kind", required=True)
+    p = sub.add_parser("bare")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--unit", choices=["articles", "lines"], default="articles")
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--model")
+    p = sub.add_parser("build")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--cache", type=Path)
+    p.add_argument("--processes", type=int, default=1)
+    p.add_argument("--model")
+    p = sub.add_parser("queries")
+    p.add_argument("graph", type=Path)
+    p.add_argument("--engine", choices=["oxigraph", "rdflib"], default="oxigraph")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--slow", type=float, default=5.0)
+    p.add_argument("--start", type=int, default=0, help="the first query run to time (after a timeout)")
+    args = parser.parse_args()
+    if args.kind == "queries":
+        queries(args)
+        return
+    result = {"bare": bare, "build": build}[args.kind](args)
+    json.dump(result, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""The build and query benchmark of issue 6: `kg build` against bare spaCy, on corpora of 100 to 10,000 articles.
+
+    python -m benchmarks.run                       # the default run (about 40 minutes on 2 cores)
+    python -m benchmarks.run --full 100 --sizes 100 --query-size 100    # a two-minute smoke run
+
+For each corpus size (benchmarks/corpus.py makes the corpora: the seeds' sentences recombined,
+people renamed), every measurement runs in a fresh process (benchmarks/child.py), whose wall
+time, CPU time and peak RSS (os.wait4) are taken here:
+
+- at the `--full` sizes: bare spaCy (`nlp.pipe`, same model, same batch size, same texts) on
+  whole articles and on the lines kg parses, with one process and with two (`n_process=2`);
+  `kg build` with one process and with two (and whether both wrote the same bytes); a rebuild
+  after 1% of the articles changed, against the cache of the full build;
+- at every `--sizes` size: `kg build` with one process;
+- on the graph of `--query-size` articles: every query of queries/, median latency on the
+  engine `kg query` uses (Oxigraph, through kg.store.load_graph) and on rdflib's own.
+
+Writes benchmarks/results/results.json, benchmarks/results/scaling.png and
+benchmarks/results/results.md (the tables, also printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def _tree_rss(pid: int) -> int | None:
+    """Bytes resident in `pid` and its descendants (psutil, where installed), else None."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        total = proc.memory_info().rss
+        for child in proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+    except psutil.Error:
+        return None
+
+
+def measure(args: list[str], label: str) -> dict:
+    """Run `python -m benchmarks.child ARGS` in a fresh process: its JSON, wall and CPU time, peak RSS."""
+    print(f"  {label} ...", end="", file=sys.stderr, flush=True)
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    proc = subprocess.Popen([PYTHON, "-m", "benchmarks.child", *args], cwd=HERE.parent,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak_tree = [0]
+    stop = threading.Event()
+
+    def sample() -> None:  # the sum over the process tree: what two worker processes hold together
+        while not stop.wait(0.25):
+            rss = _tree_rss(proc.pid)
+            if rss:
+                peak_tree[0] = max(peak_tree[0], rss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"\n{label} failed ({proc.returncode}):\n{err.decode(errors='replace')[-3000:]}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result.update({
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,        # the child and every worker it waited for
+        "peak_rss_mb": usage.ru_maxrss / 1024,          # the largest single process of the tree
+        "peak_tree_rss_mb": peak_tree[0] / 2**20 or None,  # all processes together, sampled every 0.25 s
+        "loadavg_before": load_before,
+    })
+    print(f" {wall:.1f} s, {result['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+    return result
+
+
+def corpus(work: Path, size: int, seed: int) -> tuple[Path, int]:
+    """The corpus of `size` articles under `work` (made once; the same seed makes the same texts)."""
+    from benchmarks.corpus import make_corpus
+
+    folder = work / f"corpus-{size}"
+    stamp = folder / ".made"
+    if not stamp.exists() or stamp.read_text() != f"{size} {seed}":
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"making a corpus of {size} articles in {folder}", file=sys.stderr)
+        make_corpus(folder, size, seed=seed)
+        stamp.write_text(f"{size} {seed}")
+    words = sum(len(p.read_text(encoding="utf-8").split()) for p in folder.glob("*.txt"))
+    return folder, words
+
+
+def _fresh(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_size(work: Path, size: int, full: bool, args: argparse.Namespace) -> dict:
+    folder, words = corpus(work, size, args.seed)
+    lines = sum(1 for p in folder.glob("*.txt") for line in p.read_text(encoding="utf-8").split("\n") if line.strip())
+    print(f"{size} articles: {words} words, {lines} lines", file=sys.stderr)
+    model = ["--model", args.model] if args.model else []
+    row: dict = {"articles": size, "words": words, "lines": lines}
+    out1, cache = work / f"out-{size}-p1", work / f"cache-{size}"
+    _fresh(out1, cache)
+    if full:
+        row["bare_articles_p1"] = measure(["bare", str(folder), "--unit", "articles", *model], "bare spaCy, whole articles, 1 process")
+        row["bare_lines_p1"] = measure(["bare", str(folder), "--unit", "lines", *model], "bare spaCy, kg's lines, 1 process")
+        row["bare_lines_p2"] = measure(["bare", str(folder), "--unit", "lines", "--processes", "2", *model],
+                                       "bare spaCy, kg's lines, 2 processes")
+    row["build_p1"] = measure(["build", str(folder), "--out", str(out1), "--cache", str(cache), *model], "kg build, 1 process")
+    if full:
+        out2, cache2 = work / f"out-{size}-p2", work / f"cache-{size}-p2"
+        _fresh(out2, cache2)
+        row["build_p2"] = measure(["build", str(folder), "--out", str(out2), "--cache", str(cache2), "--processes", "2", *model],
+                                  "kg build, 2 processes")
+        row["p2_same_bytes"] = {n: (out1 / n).read_bytes() == (out2 / n).read_bytes()
+                                for n in ("graph.trig", "graph.ttl", "graph.jsonld")}
+        _fresh(out2, cache2)
+        # 1% of the articles changed, in a copy; the rebuild reads the rest from the full build's cache.
+        from benchmarks.corpus import perturb
+
+        changed = work / f"corpus-{size}-changed"
+        _fresh(changed)
+        shutil.copytree(folder, changed)
+        edited = perturb(sorted(changed.glob("*.txt")), 0.01, seed=args.seed + 1)
+        row["rebuild_1pct"] = measure(["build", str(changed), "--out", str(work / f"out-{size}-rebuild"), "--cache", str(cache), *model],
+                                      f"kg build after {len(edited)} articles changed, with the cache")
+        row["rebuild_changed"] = len(edited)
+        _fresh(changed, work / f"out-{size}-rebuild")
+    _fresh(cache)
+    return row
+
+
+def derive(row: dict) -> dict:
+    """Throughputs and ratios of one size's measurements."""
+    words = row["words"]
+    d: dict = {}
+    b1 = row["build_p1"]["timings"]
+    build_s = b1["total"] - b1["load"]             # everything but loading the model
+    d["build_p1_wps"] = words / build_s
+    d["extract_p1_wps"] = words / b1["extract"]
+    d["build_p1_cpu_wps"] = words / row["build_p1"]["cpu"]
+    if "bare_lines_p1" in row:
+        d["bare_articles_wps"] = words / row["bare_articles_p1"]["pipe"]
+        d["bare_lines_wps"] = words / row["bare_lines_p1"]["pipe"]
+        d["bare_lines_p2_wps"] = words / row["bare_lines_p2"]["pipe"]
+        d["ratio_vs_bare_articles"] = d["build_p1_wps"] / d["bare_articles_wps"]
+        d["ratio_vs_bare_lines"] = d["build_p1_wps"] / d["bare_lines_wps"]
+        d["extract_ratio_vs_bare_lines"] = d["extract_p1_wps"] / d["bare_lines_wps"]
+        # CPU seconds, which other load on the machine inflates far less than wall time.
+        d["cpu_ratio_vs_bare_lines"] = row["bare_lines_p1"]["cpu"] / row["build_p1"]["cpu"]
+        b2 = row["build_p2"]["timings"]
+        d["build_p2_wps"] = words / (b2["total"] - b2["load"])
+        d["p2_speedup"] = d["build_p2_wps"] / d["build_p1_wps"]
+        d["p2_extract_speedup"] = b1["extract"] / b2["extract"]
+        d["bare_p2_speedup"] = d["bare_lines_p2_wps"] / d["bare_lines_wps"]
+        d["rebuild_share"] = row["rebuild_1pct"]["timings"]["total"] / b1["total"]
+        d["rebuild_share_wall"] = row["rebuild_1pct"]["wall"] / row["build_p1"]["wall"]
+    return d
+
+
+def run_queries(work: Path, size: int, args: argparse.Namespace) -> dict:
+    """Every query run on the graph of `size` articles, on both engines, each engine in its own processes."""
+    graph = work / f"out-{size}-p1" / "graph.trig"
+    if not graph.exists():
+        raise SystemExit(f"no graph of {size} articles at {graph}: give --query-size one of --sizes")
+    out = {"articles": size, "graph_mb": graph.stat().st_size / 2**20, "repeat": args.repeat, "timeout": args.query_timeout}
+    for engine in args.engines:
+        runs: dict = {}
+        loads, peaks, start = [], [], 0
+        while True:  # a process per stretch of runs: an Oxigraph run over the timeout ends its process
+            print(f"  queries on {size} articles, {engine}, from run {start} ...", end="", file=sys.stderr, flush=True)
+            proc = subprocess.Popen([PYTHON, "-m", "benchmarks.child", "queries", str(graph), "--engine", engine,
+                                     "--repeat", str(args.repeat), "--timeout", str(args.query_timeout), "--start", str(start)],
+                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            last = start - 1
+            for line in proc.stdout:
+                record = json.loads(line)
+                if "load" in record:
+                    loads.append(record["load"])
+                    continue
+                last = record.pop("index")
+                runs[record.pop("query")] = record
+            err = proc.stderr.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            peaks.append(usage.ru_maxrss / 1024)
+            print(f" exit {code}", file=sys.stderr, flush=True)
+            if code == 0:
+                break
+            if code != 3:
+                raise SystemExit(f"queries on {engine} failed ({code}):\n{err[-3000:]}")
+            start = last + 1
+        out[engine] = {"load": min(loads), "peak_rss_mb": max(peaks), "queries": runs}
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _f(value, digits=0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _mb(value) -> str:
+    return "—" if value is None else f"{value:,.0f} MB"
+
+
+def _same(flags: dict[str, bool]) -> str:
+    return ", ".join(f"{name.split('.')[1]} {'yes' if same else 'no'}" for name, same in flags.items())
+
+
+def tables(results: dict) -> str:
+    rows = results["sizes"]
+    lines = ["Build time and memory against corpus size (`kg build`, one process; load average at the start of "
+             "each run in the JSON):", "",
+             "| articles | words | quads | build | extraction | resolve | graph | write + summary | "
+             "peak RSS, extraction | peak RSS, whole build |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        b = row["build_p1"]
+        t = b["timings"]
+        phase = b.get("rss_mb_by_phase", {})
+        lines.append(f"| {row['articles']:,} | {row['words']:,} | {b['quads']:,} | {_f(t['total'], 1)} s | "
+                     f"{_f(t['extract'], 1)} s | {_f(t.get('resolve'), 1)} s | {_f(t.get('graph'), 1)} s | "
+                     f"{_f(t['write'] + t['summary'], 1)} s | {_mb(phase.get('extract'))} | {_mb(b['peak_rss_mb'])} |")
+    full = [row for row in rows if "bare_lines_wps" in row["derived"]]
+    if full:
+        lines += ["", "Throughput, one process each, on the same texts (words/s of wall time, model loading excluded; "
+                  "the ratios also in CPU seconds of the whole process, which other load on the machine distorts less):", "",
+                  "| articles | bare spaCy, kg's lines | bare spaCy, whole articles | `kg build` | `kg build` extraction only | "
+                  "build ÷ bare lines (wall / CPU) | build ÷ bare articles (wall / CPU) |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in full:
+            d = row["derived"]
+            cpu_articles = row["bare_articles_p1"]["cpu"] / row["build_p1"]["cpu"]
+            lines.append(f"| {row['articles']:,} | {_f(d['bare_lines_wps'])} | {_f(d['bare_articles_wps'])} | "
+                         f"{_f(d['build_p1_wps'])} | {_f(d['extract_p1_wps'])} | {_f(d['ratio_vs_bare_lines'], 2)} / "
+                         f"{_f(d['cpu_ratio_vs_bare_lines'], 2)} | {_f(d['ratio_vs_bare_articles'], 2)} / {_f(cpu_articles, 2)} |")
+        lines += ["", "Two processes against one, and a rebuild after 1% of the articles changed:", "",
+                  "| articles | bare spaCy, 2 ÷ 1 | `kg build`, 2 ÷ 1 (extraction only) | same bytes, 1 and 2 processes | "
+                  "peak RSS, 2 processes together | rebuild ÷ full build |",
+                  "|---:|---:|---:|---|---:|---:|"]
+        for row in full:
+            d = row["derived"]
+            lines.append(f"| {row['articles']:,} | {_f(d['bare_p2_speedup'], 2)} | {_f(d['p2_speedup'], 2)} "
+                         f"({_f(d['p2_extract_speedup'], 2)}) | {_same(row['p2_same_bytes'])} | "
+                         f"{_f(row['build_p2']['peak_tree_rss_mb'])} MB | {_f(d['rebuild_share'] * 100, 1)}% "
+                         f"({row['rebuild_changed']} changed: {_f(row['rebuild_1pct']['timings']['total'], 1)} s "
+                         f"against {_f(row['build_p1']['timings']['total'], 1)} s) |")
+    q = results.get("queries")
+    if q and "oxigraph" in q:
+        q = {"rdflib": {"load": None, "peak_rss_mb": None, "queries": {}}, **q}
+        lines += ["", f"Queries on the graph of {q['articles']:,} articles ({_f(q['graph_mb'])} MB of TriG; "
+                  f"loading it: Oxigraph {_f(q['oxigraph']['load'], 1)} s, {_f(q['oxigraph']['peak_rss_mb'])} MB; "
+                  f"rdflib {_f(q['rdflib']['load'], 1)} s, {_f(q['rdflib']['peak_rss_mb'])} MB), every row read, "
+                  f"median of up to {q.get('repeat', 5)} runs (one run when a run takes over 5 s), a run stopped after "
+                  f"{_f(q.get('timeout'))} s:", "",
+                  "| query (parameters) | rows | Oxigraph (`kg query`) | rdflib's engine |", "|---|---:|---:|---:|"]
+        for name, ox in q["oxigraph"]["queries"].items():
+            rd = q["rdflib"]["queries"].get(name, {})
+            rows = ox["rows"] if ox.get("rows") is not None else rd.get("rows")
+            lines.append(f"| {name} | {_f(rows)} | {_ms(ox)} | {_ms(rd)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(run: dict) -> str:
+    if not run:
+        return "—"
+    if run.get("median_ms") is None:
+        return run.get("note") or "—"
+    value = run["median_ms"]
+    text = f"{value:,.1f} ms" if value < 100 else f"**{value:,.0f} ms**"
+    return text + (f" ({run['note']})" if run.get("note") else "")
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = results["sizes"]
+    sizes = [r["articles"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    total = [r["build_p1"]["timings"]["total"] for r in rows]
+    extract = [r["build_p1"]["timings"]["extract"] for r in rows]
+    left.loglog(sizes, total, "o-", label="kg build, 1 process")
+    left.loglog(sizes, extract, "s--", label="  of which extraction (model + rules)")
+    bare = [(r["articles"], r["bare_lines_p1"]["pipe"]) for r in rows if "bare_lines_p1" in r]
+    if bare:
+        left.loglog(*zip(*bare), "^:", label="bare spaCy on the same lines")
+    p2 = [(r["articles"], r["build_p2"]["timings"]["total"]) for r in rows if "build_p2" in r]
+    if p2:
+        left.loglog(*zip(*p2), "d-", label="kg build, 2 processes")
+    left.loglog(sizes, [total[-1] * s / sizes[-1] for s in sizes], color="grey", lw=0.8, label="linear in size")
+    left.set_xlabel("articles")
+    left.set_ylabel("seconds")
+    left.set_title("Build time")
+    left.legend(fontsize=8)
+    right.semilogx(sizes, [r["build_p1"]["peak_rss_mb"] for r in rows], "o-", label="kg build, 1 process")
+    p2m = [(r["articles"], r["build_p2"]["peak_tree_rss_mb"]) for r in rows if r.get("build_p2", {}).get("peak_tree_rss_mb")]
+    if p2m:
+        right.semilogx(*zip(*p2m), "d-", label="kg build, 2 processes (all)")
+    barem = [(r["articles"], r["bare_lines_p1"]["peak_rss_mb"]) for r in rows if "bare_lines_p1" in r]
+    if barem:
+        right.semilogx(*zip(*barem), "^:", label="bare spaCy, 1 process")
+    phase = [(r["articles"], r["build_p1"]["rss_mb_by_phase"]["extract"]) for r in rows if r["build_p1"].get("rss_mb_by_phase")]
+    if phase:
+        right.semilogx(*zip(*phase), "s", label="kg build, 1 process, while extracting")
+    right.set_xlabel("articles")
+    right.set_ylabel("peak RSS, MB")
+    right.set_ylim(bottom=0)
+    right.set_title("Peak memory")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000], help="corpus sizes to build")
+    parser.add_argument("--full", type=int, nargs="*", default=[100, 1000],
+                        help="sizes that also get bare spaCy, 2 processes and the 1%% rebuild")
+    parser.add_argument("--query-size", type=int, default=10000, help="the size whose graph the queries run on")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per query (median)")
+    parser.add_argument("--query-timeout", type=float, default=20.0, help="seconds before one query run is stopped")
+    parser.add_argument("--model", help="spaCy model (default: the one kg loads)")
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--work", type=Path, default=HERE / "work", help="corpora and builds (default: benchmarks/work)")
+    parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--report", action="store_true", help="only redraw the tables and plot from results.json")
+    parser.add_argument("--engines", nargs="+", choices=["oxigraph", "rdflib"], default=["oxigraph", "rdflib"],
+                        help="the query engines to time")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="only time the queries, on the graph a previous run left in --work")
+    args = parser.parse_args()
+    if args.report:
+        results = json.loads((args.results / "results.json").read_text())
+        plot(results, args.results / "scaling.png")
+        text = tables(results)
+        (args.results / "results.md").write_text(text)
+        print(text)
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if args.queries_only:  # the builds are done (results.json, benchmarks/work): time the queries again
+        results = json.loads((args.results / "results.json").read_text())
+        results["queries"] = {**results.get("queries", {}), **run_queries(args.work, args.query_size, args)}
+        results["query_command"] = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
+        (args.results / "results.json").write_text(json.dumps(results, indent=1))
+        plot(results, args.results / "scaling.png")
+        text = tables(results)
+        (args.results / "results.md").write_text(text)
+        print(text)
+        return
+    results: dict = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]),
+        "sizes": [],
+    }
+    for size in sorted(set(args.sizes) | set(args.full)):
+        row = run_size(args.work, size, size in args.full, args)
+        row["derived"] = derive(row)
+        results["sizes"].append(row)
+        (args.results / "results.json").write_text(json.dumps(results, indent=1))
+    if args.query_size:
+        results["queries"] = {**results.get("queries", {}), **run_queries(args.work, args.query_size, args)}
+    results["seconds"] = time.perf_counter() - started
+    (args.results / "results.json").write_text(json.dumps(results, indent=1))
+    plot(results, args.results / "scaling.png")
+    text = tables(results)
+    (args.results / "results.md").write_text(text)
+    print(text)
+    print(f"({results['seconds'] / 60:.0f} minutes; results in {args.results})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

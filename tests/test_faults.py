@@ -1,0 +1,269 @@
+"""Faults during `kg build` (issue 7): Ctrl-C or a crash mid-build leaves the previous graph files
+as they were, with no temporary file left behind; the next run completes and writes what a clean
+build writes; a corrupted cache entry is reported, never trusted, and rebuilt.
+
+Ctrl-C is a real SIGINT sent to the process group of a real `kg build` (as a terminal sends it);
+crashes are injected in-process at each step of the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import kg.pipeline
+import kg.store
+from kg.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+OUTPUTS = ("graph.trig", "graph.ttl", "graph.jsonld")
+INTERRUPTED = "kg: interrupted; the previous output was left as it was."
+COPIES = 30
+FEW = 6
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+def temp_files(folder: Path) -> list[Path]:
+    """Temporary files of an atomic write (``.graph.trig.XXXX.tmp``, cache entries alike), anywhere under `folder`."""
+    return sorted(p for p in folder.rglob(".*") if p.is_file())
+
+
+def cache_entries(out: Path) -> set[Path]:
+    return set((out / "cache").rglob("*.json"))
+
+
+@dataclass
+class Corpus:
+    first: Path  # one seed article: the previous build
+    many: Path  # COPIES varied copies of the seeds: a build of a few seconds, to interrupt
+    many_clean: dict[str, bytes]  # what a clean build of `many` writes
+    many_cache: Path  # the cache that clean build filled
+    few: Path  # FEW varied copies: a quick build, to crash
+    few_clean: dict[str, bytes]
+
+
+def _copies(folder: Path, count: int) -> Path:
+    """`count` copies of the seeds, each made different by a closing line."""
+    folder.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(count):
+        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
+        (folder / f"{i:03d}.txt").write_text(f"{text}\nThis is copy number {i} of the article.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, nlp) -> Corpus:
+    base = tmp_path_factory.mktemp("faults")
+    first = base / "first"
+    first.mkdir()
+    shutil.copy(SEEDS / "001_55590ab8c4ca542a.txt", first)
+    many, few = _copies(base / "many", COPIES), _copies(base / "few", FEW)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kg.pipeline, "load_pipeline", lambda model=None: nlp)
+        kg.pipeline.write_outputs(kg.pipeline.build([many], cache_dir=base / "many-cache").dataset, base / "many-clean")
+        kg.pipeline.write_outputs(kg.pipeline.build([few]).dataset, base / "few-clean")
+    return Corpus(first, many, contents(base / "many-clean"), base / "many-cache", few, contents(base / "few-clean"))
+
+
+@pytest.fixture
+def previous(corpus, quick_build, tmp_path, capsys) -> tuple[Path, dict[str, bytes]]:
+    """An output folder holding a good build of one article: (folder, its files' bytes)."""
+    out = tmp_path / "out"
+    assert main(["build", str(corpus.first), "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    return out, contents(out)
+
+
+def finish(out: Path, sources: Path, capsys) -> dict[str, bytes]:
+    """The next run, after a fault: it completes and reports nothing; returns what it wrote."""
+    assert main(["build", str(sources), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert temp_files(out) == []
+    return contents(out)
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+def _wait_for_loading(process: subprocess.Popen, out: Path) -> None:
+    time.sleep(1.0)  # the model is still loading
+
+
+def _wait_for_extraction(process: subprocess.Popen, out: Path) -> None:
+    """Until the build has extracted (and cached) its first article of the copies: mid-extraction."""
+    before = cache_entries(out)
+    deadline = time.monotonic() + 120
+    while cache_entries(out) == before:
+        assert process.poll() is None, "the build ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no article was extracted in 120 s"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("wait", [_wait_for_loading, _wait_for_extraction], ids=["while-loading", "mid-extraction"])
+def test_ctrl_c_leaves_the_previous_graph_and_the_next_run_completes(corpus, previous, capsys, wait):
+    out, before = previous
+    if wait is _wait_for_loading:
+        # nothing gets extracted before the interruption: let the next run take every article
+        # from a full cache, so only the mid-extraction case pays for extracting them again
+        shutil.copytree(corpus.many_cache, out / "cache", dirs_exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               start_new_session=True)
+    try:
+        wait(process, out)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130
+    assert stderr.splitlines() == [INTERRUPTED]
+    assert stdout == ""
+    assert contents(out) == before
+    assert temp_files(out) == []
+
+    # the next run uses what the interrupted one cached, and writes what a clean build writes
+    assert finish(out, corpus.many, capsys) == corpus.many_clean
+
+
+def test_ctrl_c_while_writing_the_files_leaves_the_previous_ones(corpus, previous, capsys, monkeypatch):
+    """The interruption lands after the first file is written aside, before any is renamed."""
+    out, before = previous
+    shutil.copytree(corpus.many_cache, out / "cache", dirs_exist_ok=True)  # so the only writes are the outputs
+    real_fsync, calls = os.fsync, []
+
+    def interrupted_fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(kg.pipeline.os, "fsync", interrupted_fsync)
+    assert main(["build", str(corpus.many), "--out", str(out), "--quiet"]) == 130
+    assert capsys.readouterr().err.splitlines() == [INTERRUPTED]
+    assert len(calls) == 2
+    assert contents(out) == before
+    assert temp_files(out) == []
+
+    monkeypatch.setattr(kg.pipeline.os, "fsync", real_fsync)
+    assert finish(out, corpus.many, capsys) == corpus.many_clean
+
+
+# --------------------------------------------------------------------------- crashes
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def _crash_after(calls: int):
+    """A stand-in that works `calls` times, then raises Crash."""
+
+    def wrap(real):
+        count = 0
+
+        def crashing(*args, **kwargs):
+            nonlocal count
+            count += 1
+            if count > calls:
+                raise Crash("injected")
+            return real(*args, **kwargs)
+
+        return crashing
+
+    return wrap
+
+
+@pytest.mark.parametrize(
+    "module, name, calls",
+    [
+        pytest.param(kg.pipeline, "extract_article", 0, id="first-extraction"),
+        pytest.param(kg.pipeline, "extract_article", FEW - 2, id="next-to-last-extraction"),
+        pytest.param(kg.pipeline, "resolve", 0, id="resolve"),
+        pytest.param(kg.pipeline, "build_dataset", 0, id="build-dataset"),
+        pytest.param(kg.store, "export_graph", 1, id="second-serialisation"),
+        pytest.param(kg.store, "export_graph", 2, id="last-serialisation"),
+    ],
+)
+def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(
+        corpus, previous, capsys, monkeypatch, module, name, calls):
+    out, before = previous
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, _crash_after(calls)(real))
+    with pytest.raises(Crash):
+        main(["build", str(corpus.few), "--out", str(out), "--quiet"])
+    assert contents(out) == before
+    assert temp_files(out) == []
+
+    monkeypatch.setattr(module, name, real)
+    assert finish(out, corpus.few, capsys) == corpus.few_clean
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+@pytest.fixture
+def seeds_out(seeds_build, tmp_path) -> tuple[Path, dict[str, bytes]]:
+    """An output folder as `kg build seeds --out` leaves it: the graph files and a full cache."""
+    _, cache, first = seeds_build
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    shutil.copytree(cache, out / "cache")
+    return out, contents(out)
+
+
+def _checksummed(body) -> bytes:
+    """A cache entry whose checksum is right for `body` (which is wrong in shape)."""
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return json.dumps({"sha256": digest, "body": body}).encode()
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"", id="emptied"),
+        pytest.param(lambda data: b"\xff\xfe\x00garbled\x80" + data[10:], id="garbled-bytes"),
+        pytest.param(lambda data: data.replace(b'"Ballerina"', b'"Ballerino"', 1), id="edited-body"),
+        pytest.param(lambda data: data.replace(b'"sha256": "', b'"sha256": "0', 1), id="wrong-checksum"),
+        pytest.param(lambda data: b"[1, 2, 3]", id="wrong-shape"),
+        pytest.param(lambda data: _checksummed({"mentions": "x", "facts": [], "main_work": None}),
+                     id="checksummed-nonsense"),
+    ],
+)
+def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_out, quick_build, capsys, corrupt):
+    out, clean = seeds_out
+    entries = sorted(cache_entries(out))
+    assert len(entries) == 5
+    victim = entries[3]
+    victim.write_bytes(corrupt(victim.read_bytes()))
+
+    code = main(["build", str(SEEDS), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1  # a problem was reported (and every article still read)
+    assert len(err) == 1, err
+    assert str(victim) in err[0] and "corrupted cache entry" in err[0] and "rebuilt" in err[0]
+    assert "Traceback" not in err[0]
+    assert contents(out) == clean  # the graph of a clean build: the entry was not trusted
+    assert temp_files(out) == []
+
+    # rebuilt: the next build trusts it again and reports nothing
+    assert main(["build", str(SEEDS), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert contents(out) == clean
