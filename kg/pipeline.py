@@ -19,8 +19,10 @@ import hashlib
 import io
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
@@ -161,7 +163,7 @@ class Cache:
 
     def __init__(self, folder: Path, fingerprint: str):
         self.folder = folder / fingerprint
-        self.notes: list[str] = []
+        self.notes: list[Problem] = []
 
     def _path(self, article: Article) -> Path:
         # The date is part of the key: it gives "in March" its year.
@@ -178,7 +180,7 @@ class Cache:
                 raise ValueError("checksum mismatch")
             return _from_json(body)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            self.notes.append(f"{path}: corrupted cache entry ({error}); rebuilt")
+            self.notes.append(Problem(path, f"corrupted cache entry ({error}); rebuilt"))
             return None
 
     def put(self, article: Article, extraction: ArticleExtraction) -> None:
@@ -247,7 +249,7 @@ def build(
         result.extractions.append(extraction)
         result.articles.append(article)
     if cache:
-        result.problems.extend(Problem(Path(n.split(":")[0]), n.split(": ", 1)[1]) for n in cache.notes)
+        result.problems.extend(cache.notes)
     order = sorted(range(len(result.articles)), key=lambda i: (result.articles[i].name, result.articles[i].sha256))
     result.articles = [result.articles[i] for i in order]
     result.extractions = [result.extractions[i] for i in order]
@@ -330,6 +332,8 @@ _WORKER: tuple[str | None, object] | None = None
 def _worker_init(model: str | None) -> None:
     """Load the pipeline once per worker process (a forked worker already has it)."""
     global _WORKER
+    # Ctrl-C is the parent's to handle: a worker that caught it too would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if _WORKER is None or _WORKER[0] != model:
         _WORKER = (model, load_pipeline(model))
 
@@ -359,6 +363,10 @@ def _atomic_write_all(files: dict[Path, bytes]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             written.append((tmp, path))
+            # mkstemp makes 0600 files; the outputs get the usual permissions (umask applied).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
@@ -367,8 +375,18 @@ def _atomic_write_all(files: dict[Path, bytes]) -> None:
         for tmp, _ in written:
             Path(tmp).unlink(missing_ok=True)
         raise
-    for tmp, path in written:
-        os.replace(tmp, path)
+    # The renames run with Ctrl-C held back, so they happen all together or not at all.
+    blocked = threading.current_thread() is threading.main_thread()
+    if blocked:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for tmp, path in written:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def write_outputs(ds: Dataset, out: Path) -> dict[str, Path]:

@@ -146,19 +146,33 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
         return surfaces[key].most_common(1)[0][0].lower().split()
 
     for cls, keys in by_class.items():
-        if cls not in {"Person", "Character", "Organization", "Work", "Place"}:
+        if cls not in {"Person", "Character"}:  # the only classes whose names are merged
             continue
-        full = sorted(keys, key=lambda k: (-len(words(k)), k))
+        word_of = {key: words(key) for key in keys}
+        full = sorted(keys, key=lambda k: (-len(word_of[k]), k))
+        rank = {key: i for i, key in enumerate(full)}
+        # Indexes instead of comparing every pair of names (quadratic in the names of a class):
+        # each name under its proper word suffixes, its first word, and itself less one word.
+        by_suffix: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        by_first: dict[str, list[str]] = defaultdict(list)
+        by_gap: dict[tuple, list[str]] = defaultdict(list)
         for key in full:
-            w = words(key)
-            longer = []
-            for other in full:
-                ow = words(other)
-                if other == key or len(ow) <= len(w):
-                    continue
-                if cls in {"Person", "Character"} and (ow[-len(w):] == w or (ow[: len(w)] == w and len(w) == 1)):
-                    if not all(x.lower() in particles for x in w):
-                        longer.append(other)
+            ow = word_of[key]
+            for i in range(1, len(ow)):
+                by_suffix[tuple(ow[i:])].append(key)
+            if len(ow) > 1:
+                by_first[ow[0]].append(key)
+            for i in range(len(ow)):
+                by_gap[(len(ow), i, tuple(ow[:i]), tuple(ow[i + 1:]))].append(key)
+        for key in full:
+            w = word_of[key]
+            longer: list[str] = []
+            if not all(x.lower() in particles for x in w):
+                # Longer names of the class that end with this one, or (one word) begin with it.
+                found = set(by_suffix.get(tuple(w), ()))
+                if len(w) == 1:
+                    found.update(by_first.get(w[0], ()))
+                longer = sorted(found, key=rank.__getitem__)
             if len(longer) == 1:
                 parent[key] = longer[0]
                 continue
@@ -167,11 +181,14 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                 if len(roots) == 1:
                     parent[key] = roots.pop()
                 continue
-            if cls in {"Person", "Character"} and len(w) >= 2:
-                for other in full:
-                    ow = words(other)
-                    if other == key or other in parent or len(ow) != len(w):
+            if len(w) >= 2:
+                # Names of as many words differing in exactly one word, in the order of `full`.
+                near = sorted({o for i in range(len(w)) for o in by_gap.get((len(w), i, tuple(w[:i]), tuple(w[i + 1:])), ())
+                               if o != key}, key=rank.__getitem__)
+                for other in near:
+                    if other in parent:
                         continue
+                    ow = word_of[other]
                     diffs = [(a, b) for a, b in zip(w, ow) if a != b]
                     if len(diffs) == 1 and min(len(diffs[0][0]), len(diffs[0][1])) >= 5 \
                             and _edit_distance_at_most_one(*diffs[0]) and diffs[0][0][0] == diffs[0][1][0]:

@@ -703,7 +703,7 @@ def merged_view(dataset: Graph) -> Graph:
     """
     graph = Graph()
     bind_prefixes(graph)
-    graph += (
+    graph += sorted(
         (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
         for t in _merged_store(dataset).quads_for_pattern(None, None, None, ox.DefaultGraph())
     )
@@ -785,6 +785,12 @@ def export_graph(dataset: Graph, fmt: str, out: IO[bytes]) -> None:
         ox.serialize(triples, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
         text = merged_view(dataset).serialize(format="json-ld", context=_jsonld_context(), auto_compact=True)
+        # rdflib walks a set of subjects, whose order follows Python's hash seed: sort the nodes
+        # so the same graph gives the same bytes in every process.
+        data = json.loads(text)
+        if isinstance(data.get("@graph"), list):
+            data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+        text = json.dumps(data, indent=2, ensure_ascii=False)
         out.write(text.encode("utf-8"))
         out.write(b"\n")
     elif fmt == "graphml":
