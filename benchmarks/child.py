@@ -8,7 +8,7 @@ Prints one JSON object on stdout (`queries`: one JSON line per query run). Three
 
 `bare` is spaCy alone: `spacy.load` of the model kg loads, `nlp.pipe` over the same texts with
 the same batch size, nothing else. `build` runs what `kg build` runs (kg.pipeline.build,
-write_outputs, summary) and reports the time of each step. `queries` loads a graph with
+write_outputs, which makes the graph as it writes it, and summary) and reports the time of each step. `queries` loads a graph with
 kg.store.load_graph and times every query of queries/ on it.
 """
 
@@ -79,7 +79,7 @@ def build(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     result = run_build([args.corpus], model=args.model, cache_dir=args.cache, processes=args.processes)
     built = time.perf_counter()
-    write_outputs(result.dataset, args.out)
+    write_outputs(result, args.out)
     written = time.perf_counter()
     text = summary(result)
     done = time.perf_counter()
@@ -90,7 +90,7 @@ def build(args: argparse.Namespace) -> dict:
     rss = {"extract": max((r for t, r in samples if t <= extracted), default=0) / 2**20,
            "resolve_graph_write": max((r for t, r in samples if t > extracted), default=0) / 2**20}
     return {"timings": timings, "rss_mb_by_phase": rss, "model": _package(args.model), "articles": len(result.articles), "cached": result.cached,
-            "problems": len(result.problems), "quads": len(result.dataset), "summary": text.splitlines()[:3]}
+            "problems": len(result.problems), "quads": result.tally.quads, "summary": text.splitlines()[:3]}
 
 
 class _Timeout(BaseException):  # not an Exception: kg.store turns those into query errors

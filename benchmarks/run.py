@@ -235,15 +235,15 @@ def tables(results: dict) -> str:
     rows = results["sizes"]
     lines = ["Build time and memory against corpus size (`kg build`, one process; load average at the start of "
              "each run in the JSON):", "",
-             "| articles | words | quads | build | extraction | resolve | graph | write + summary | "
+             "| articles | words | quads | build | extraction | resolve | graph, written + summary | "
              "peak RSS, extraction | peak RSS, whole build |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         b = row["build_p1"]
         t = b["timings"]
         phase = b.get("rss_mb_by_phase", {})
         lines.append(f"| {row['articles']:,} | {row['words']:,} | {b['quads']:,} | {_f(t['total'], 1)} s | "
-                     f"{_f(t['extract'], 1)} s | {_f(t.get('resolve'), 1)} s | {_f(t.get('graph'), 1)} s | "
+                     f"{_f(t['extract'], 1)} s | {_f(t.get('resolve'), 1)} s | "
                      f"{_f(t['write'] + t['summary'], 1)} s | {_mb(phase.get('extract'))} | {_mb(b['peak_rss_mb'])} |")
     full = [row for row in rows if "bare_lines_wps" in row["derived"]]
     if full:

@@ -2,6 +2,11 @@
 
 See docs/model.md for the shape. Every IRI comes from kg.namespaces.mint; claims and conflicts
 are named by a hash of what they say, so the same input always gives the same graph.
+
+:func:`graph_quads` makes the quads as a stream, graph after graph, which `kg build` writes
+straight to graph.trig (kg.pipeline.write_outputs): the graph of 10,000 articles is never in
+memory as a whole (it took 14 GB in rdflib's memory store; benchmarks/). :func:`build_dataset`
+loads the same quads into an rdflib Dataset, for rdflib's API.
 """
 
 from __future__ import annotations
@@ -10,9 +15,10 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from rdflib import Dataset, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Dataset, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.dates import xsd_datatype
@@ -22,7 +28,7 @@ from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
 
-__all__ = ["build_dataset", "article_key"]
+__all__ = ["build_dataset", "graph_quads", "article_key"]
 
 
 def article_key(article: Article) -> str:
@@ -34,59 +40,86 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
 
 
+def _iri(term: URIRef) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+# The vocabulary, converted once.
+_TYPE, _STATEMENT, _CLAIM, _ARTICLE = _iri(RDF.type), _iri(RDF.Statement), _iri(FKG.Claim), _iri(FKG.Article)
+_SUBJECT, _PREDICATE, _OBJECT = _iri(RDF.subject), _iri(RDF.predicate), _iri(RDF.object)
+_DERIVED, _PROV_ENTITY = _iri(PROV.wasDerivedFrom), _iri(PROV.Entity)
+_EVIDENCE, _START, _END = _iri(FKG.evidence), _iri(FKG.startOffset), _iri(FKG.endOffset)
+_RULE, _CONFIDENCE, _PREFERRED = _iri(FKG.extractedBy), _iri(FKG.confidence), _iri(FKG.preferred)
+_LABEL, _PREF_LABEL, _ALT_LABEL, _COMMENT = _iri(RDFS.label), _iri(SKOS.prefLabel), _iri(SKOS.altLabel), _iri(RDFS.comment)
+_INTEGER, _DECIMAL, _BOOLEAN, _DATE = _iri(XSD.integer), _iri(XSD.decimal), _iri(XSD.boolean), _iri(XSD.date)
+_SOURCES, _ENTITIES, _CONFLICTS = _iri(GRAPH_SOURCES), _iri(GRAPH_ENTITIES), _iri(GRAPH_CONFLICTS)
+
+
 @dataclass
 class _Claim:
-    iri: URIRef
+    iri: ox.NamedNode
     article: int
-    subject: URIRef
+    subject: ox.NamedNode
     predicate: URIRef
-    object: URIRef | Literal
+    object: ox.NamedNode | ox.Literal
 
 
-def _literal_date(lexical: str) -> Literal:
-    return Literal(lexical, datatype=XSD[xsd_datatype(lexical)])
+def _literal_date(lexical: str) -> ox.Literal:
+    return ox.Literal(lexical, datatype=_iri(XSD[xsd_datatype(lexical)]))
 
 
 def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtraction], resolution: Resolution) -> Dataset:
-    """The whole graph: sources, entities, one graph of facts and claims per article, conflicts."""
+    """The whole graph (see graph_quads) as an rdflib Dataset in rdflib's memory store, for
+    rdflib's API (a notebook, the reasoner, tests). `kg build` does not make it: it writes the
+    quads as they come (kg.pipeline.write_outputs)."""
+    from kg.store import _from_ox
+
     ds = Dataset()
     bind_prefixes(ds)
-    sources = ds.graph(GRAPH_SOURCES)
-    entities = ds.graph(GRAPH_ENTITIES)
-    claims: list[_Claim] = []
+    graphs: dict[ox.NamedNode, object] = {}
+    for q in graph_quads(articles, extractions, resolution):
+        graph = graphs.get(q.graph_name)
+        if graph is None:
+            graph = graphs[q.graph_name] = ds.graph(_from_ox(q.graph_name))
+        graph.add((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)))
+    return ds
+
+
+def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
+                resolution: Resolution) -> Iterator[ox.Quad]:
+    """Every quad of the graph once, in the order to write it: the sources graph, the conflicts
+    graph, one graph of facts and claims per article, then the entities graph. A claim's
+    ``rdf:type fkg:Claim`` comes before its other quads.
+
+    Each graph's quads come together, so a TriG writer fed this stream writes one block per
+    graph; the order depends on nothing but the input, so the same corpus gives the same bytes.
+    Only the statements (references to the entities and to the extracted facts) are held in
+    memory, never the quads.
+    """
+    single = single_valued_properties()
     used: set[str] = set()
+    nodes: dict[str, ox.NamedNode] = {}
+    performances: set[ox.NamedNode] = set()
+    statements: list[list[_Statement]] = []
+    claims: list[_Claim] = []   # the claims of single-valued properties: the conflicts' input
+
+    def entity_iri(key: str, kind: str) -> ox.NamedNode:
+        node = nodes.get(key)
+        if node is None:
+            node = nodes[key] = _iri(mint(kind, key.split("/", 1)[1]))
+        return node
 
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
-        key = article_key(article)
-        article_iri, graph_iri = mint("article", key), mint("graph", key)
-        sources.add((article_iri, RDF.type, PROV.Entity))
-        sources.add((article_iri, RDF.type, FKG.Article))
-        sources.add((article_iri, FKG.fileName, Literal(article.name)))
-        sources.add((article_iri, FKG.sha256, Literal(article.sha256)))
-        if article.title:
-            sources.add((article_iri, DCTERMS.title, Literal(article.title)))
-        if article.published:
-            sources.add((article_iri, DCTERMS.issued, Literal(article.published.isoformat(), datatype=XSD.date)))
-        sources.add((graph_iri, PROV.wasDerivedFrom, article_iri))
-        graph = ds.graph(graph_iri)
+        said: list[_Statement] = []
+        statements.append(said)
 
-        def state(s: URIRef, p: URIRef, o, fact: Fact) -> None:
-            graph.add((s, p, o))
-            claim = mint("claim", _hash(article.sha256, s, p, o, fact.sentence_start, fact.sentence_end, fact.rule))
-            graph.add((claim, RDF.type, RDF.Statement))
-            graph.add((claim, RDF.type, FKG.Claim))
-            graph.add((claim, RDF.subject, s))
-            graph.add((claim, RDF.predicate, p))
-            graph.add((claim, RDF.object, o))
-            graph.add((claim, PROV.wasDerivedFrom, article_iri))
-            graph.add((claim, FKG.evidence, Literal(fact.sentence)))
-            graph.add((claim, FKG.startOffset, Literal(fact.sentence_start)))
-            graph.add((claim, FKG.endOffset, Literal(fact.sentence_end)))
-            graph.add((claim, FKG.extractedBy, Literal(fact.rule)))
-            graph.add((claim, FKG.confidence, Literal(Decimal(str(fact.confidence)), datatype=XSD.decimal)))
-            claims.append(_Claim(claim, index, s, p, o))
+        def state(s: ox.NamedNode, p: URIRef, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
+            claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
+            said.append(_Statement(claim, s, _iri(p), o, fact))
+            if p in single:
+                claims.append(_Claim(claim, index, s, p, o))
 
-        def node(mention: Mention | None, expected: str) -> URIRef | None:
+        def node(mention: Mention | None, expected: str) -> ox.NamedNode | None:
             """The entity a mention resolves to, if its class (decided over the whole corpus)
             fits the slot: a name voted a Person elsewhere does not become a Character here."""
             if mention is None:
@@ -95,7 +128,7 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
             if entity is None or coarse_class(entity.cls) not in expected.split("|"):
                 return None
             used.add(entity.key)
-            return mint(entity.kind, entity.key.split("/", 1)[1])
+            return entity_iri(entity.key, entity.kind)
 
         for fact in extraction.facts:
             subject_class, object_class = PREDICATES[fact.predicate]
@@ -113,8 +146,8 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
                 work = node(fact.work, "Work")
                 if work is None:
                     continue
-                performance = mint("performance", f"{slug(str(subject).rsplit('/', 1)[1])}--{slug(str(work).rsplit('/', 1)[1])}")
-                entities.add((performance, RDF.type, FKG.Performance))
+                performance = _iri(mint("performance", f"{slug(subject.value.rsplit('/', 1)[1])}--{slug(work.value.rsplit('/', 1)[1])}"))
+                performances.add(performance)
                 state(performance, FKG.performer, subject, fact)
                 state(performance, FKG.work, work, fact)
                 state(performance, FKG.character, obj, fact)
@@ -123,37 +156,99 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
             else:
                 state(subject, FKG[fact.predicate], obj, fact)
 
+    for article in articles:
+        yield from _source_quads(article)
+    preferred: dict[ox.NamedNode, bool] = {}
+    yield from _conflicts(articles, claims, preferred)
+    for article, said in zip(articles, statements):
+        yield from _article_quads(article, said, preferred)
+    for performance in sorted(performances, key=lambda iri: iri.value):
+        yield ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES)
     for key in sorted(used):
         entity = resolution.entities[key]
-        iri = mint(entity.kind, key.split("/", 1)[1])
-        entities.add((iri, RDF.type, FKG[entity.cls]))
-        entities.add((iri, RDFS.label, Literal(entity.label)))
-        entities.add((iri, SKOS.prefLabel, Literal(entity.label)))
+        iri = entity_iri(key, entity.kind)
+        label = ox.Literal(entity.label)
+        yield ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES)
+        yield ox.Quad(iri, _LABEL, label, _ENTITIES)
+        yield ox.Quad(iri, _PREF_LABEL, label, _ENTITIES)
         for alt in entity.alt_labels:
-            entities.add((iri, SKOS.altLabel, Literal(alt)))
-
-    _mark_conflicts(ds, articles, claims)
-    return ds
+            yield ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES)
 
 
-def _mark_conflicts(ds: Dataset, articles: Sequence[Article], claims: list[_Claim]) -> None:
-    """Several values of a single-valued property: keep them all, and say which is preferred, if any."""
-    single = single_valued_properties()
-    groups: dict[tuple[URIRef, URIRef], list[_Claim]] = defaultdict(list)
+@dataclass
+class _Statement:
+    """One claim of an article, its terms resolved."""
+
+    claim: ox.NamedNode
+    subject: ox.NamedNode
+    predicate: ox.NamedNode
+    object: ox.NamedNode | ox.Literal
+    fact: Fact
+
+
+def _source_quads(article: Article) -> Iterator[ox.Quad]:
+    """The article in the sources graph: a prov:Entity, its file, hash, title and date; its graph derived from it."""
+    key = article_key(article)
+    article_iri = _iri(mint("article", key))
+    yield ox.Quad(article_iri, _TYPE, _PROV_ENTITY, _SOURCES)
+    yield ox.Quad(article_iri, _TYPE, _ARTICLE, _SOURCES)
+    yield ox.Quad(article_iri, _iri(FKG.fileName), ox.Literal(article.name), _SOURCES)
+    yield ox.Quad(article_iri, _iri(FKG.sha256), ox.Literal(article.sha256), _SOURCES)
+    if article.title:
+        yield ox.Quad(article_iri, _iri(DCTERMS.title), ox.Literal(article.title), _SOURCES)
+    if article.published:
+        yield ox.Quad(article_iri, _iri(DCTERMS.issued), ox.Literal(article.published.isoformat(), datatype=_DATE), _SOURCES)
+    yield ox.Quad(_iri(mint("graph", key)), _DERIVED, article_iri, _SOURCES)
+
+
+def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool]) -> Iterator[ox.Quad]:
+    """An article's graph: each fact it states, and each claim with its evidence, once."""
+    key = article_key(article)
+    article_iri, graph = _iri(mint("article", key)), _iri(mint("graph", key))
+    facts: set[tuple] = set()
+    claims: set[ox.NamedNode] = set()
+    for said in statements:
+        s, p, o, fact, claim = said.subject, said.predicate, said.object, said.fact, said.claim
+        if (s, p, o) not in facts:
+            facts.add((s, p, o))
+            yield ox.Quad(s, p, o, graph)
+        if claim in claims:
+            continue
+        claims.add(claim)
+        yield ox.Quad(claim, _TYPE, _CLAIM, graph)   # first: kg.store.MergedView relies on it
+        yield ox.Quad(claim, _TYPE, _STATEMENT, graph)
+        yield ox.Quad(claim, _SUBJECT, s, graph)
+        yield ox.Quad(claim, _PREDICATE, p, graph)
+        yield ox.Quad(claim, _OBJECT, o, graph)
+        yield ox.Quad(claim, _DERIVED, article_iri, graph)
+        yield ox.Quad(claim, _EVIDENCE, ox.Literal(fact.sentence), graph)
+        yield ox.Quad(claim, _START, ox.Literal(str(fact.sentence_start), datatype=_INTEGER), graph)
+        yield ox.Quad(claim, _END, ox.Literal(str(fact.sentence_end), datatype=_INTEGER), graph)
+        yield ox.Quad(claim, _RULE, ox.Literal(fact.rule), graph)
+        yield ox.Quad(claim, _CONFIDENCE, ox.Literal(str(Decimal(str(fact.confidence))), datatype=_DECIMAL), graph)
+        if claim in preferred:
+            yield ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[claim] else "false", datatype=_BOOLEAN), graph)
+
+
+def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[ox.NamedNode, bool]) -> Iterator[ox.Quad]:
+    """Several values of a single-valued property: keep them all, and say which is preferred, if
+    any (in `preferred`, claim -> whether its value is the preferred one, for the article graphs)."""
+    groups: dict[tuple[str, str], list[_Claim]] = defaultdict(list)
+    seen: set[ox.NamedNode] = set()
     for claim in claims:
-        if claim.predicate in single:
-            groups[(claim.subject, claim.predicate)].append(claim)
-    conflicts = ds.graph(GRAPH_CONFLICTS)
+        if claim.iri not in seen:  # one sentence stating the fact through two mentions: one claim
+            seen.add(claim.iri)
+            groups[(claim.subject.value, str(claim.predicate))].append(claim)
     for (subject, predicate), group in sorted(groups.items()):
-        values = sorted({c.object for c in group}, key=str)
+        values = sorted({c.object for c in group}, key=lambda value: value.value)
         if len(values) < 2:
             continue
-        iri = mint("conflict", _hash(subject, predicate))
-        conflicts.add((iri, RDF.type, FKG.Conflict))
-        conflicts.add((iri, FKG.conflictSubject, subject))
-        conflicts.add((iri, FKG.conflictProperty, predicate))
+        iri = _iri(mint("conflict", _hash(subject, predicate)))
+        yield ox.Quad(iri, _TYPE, _iri(FKG.Conflict), _CONFLICTS)
+        yield ox.Quad(iri, _iri(FKG.conflictSubject), ox.NamedNode(subject), _CONFLICTS)
+        yield ox.Quad(iri, _iri(FKG.conflictProperty), ox.NamedNode(predicate), _CONFLICTS)
         for claim in group:
-            conflicts.add((iri, FKG.conflictingClaim, claim.iri))
+            yield ox.Quad(iri, _iri(FKG.conflictingClaim), claim.iri, _CONFLICTS)
         newest: dict = {}
         undated: set[str] = set()
         for value in values:
@@ -162,19 +257,17 @@ def _mark_conflicts(ds: Dataset, articles: Sequence[Article], claims: list[_Clai
                 undated.update(articles[c.article].name for c in group if c.object == value and articles[c.article].published is None)
             newest[value] = max((d for d in dates if d is not None), default=None)
         if undated or len(set(newest.values())) < len(values):
-            conflicts.add((iri, FKG.conflictStatus, Literal("open")))
+            yield ox.Quad(iri, _iri(FKG.conflictStatus), ox.Literal("open"), _CONFLICTS)
             why = (f"{len(values)} values; not every source carries a publication date "
                    f"(undated: {', '.join(sorted(undated))}), so none is preferred") if undated else \
                 f"{len(values)} values stated by sources of the same date; none is preferred"
-            conflicts.add((iri, RDFS.comment, Literal(why)))
+            yield ox.Quad(iri, _COMMENT, ox.Literal(why), _CONFLICTS)
             continue
         preferred_value = max(values, key=lambda v: newest[v])
-        conflicts.add((iri, FKG.conflictStatus, Literal("resolved")))
-        conflicts.add((iri, RDFS.comment, Literal(
-            f"{len(values)} values; the newest dated source ({newest[preferred_value].isoformat()}) is preferred")))
+        yield ox.Quad(iri, _iri(FKG.conflictStatus), ox.Literal("resolved"), _CONFLICTS)
+        yield ox.Quad(iri, _COMMENT, ox.Literal(
+            f"{len(values)} values; the newest dated source ({newest[preferred_value].isoformat()}) is preferred"), _CONFLICTS)
         for claim in group:
-            graph = ds.graph(mint("graph", articles[claim.article].sha256[:16]))
-            is_preferred = claim.object == preferred_value
-            graph.add((claim.iri, FKG.preferred, Literal(is_preferred)))
-            if is_preferred:
-                conflicts.add((iri, FKG.preferredClaim, claim.iri))
+            preferred[claim.iri] = claim.object == preferred_value
+            if preferred[claim.iri]:
+                yield ox.Quad(iri, _iri(FKG.preferredClaim), claim.iri, _CONFLICTS)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import io
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -28,16 +28,17 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import IO, Callable, Iterable, Iterator, Sequence
 
+import pyoxigraph as ox
 from rdflib import Dataset
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 from spacy.tokens import Doc
 
 from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
-from kg.graph import build_dataset
-from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, PROV
+from kg.graph import build_dataset, graph_quads
+from kg.namespaces import FKG, GRAPH_ENTITIES, PROV
 from kg.nlp import (
     PIPELINE_VERSION,
     ModelNotFound,
@@ -46,7 +47,7 @@ from kg.nlp import (
     make_docs,
     one_reading_per_article,
 )
-from kg.resolve import resolve
+from kg.resolve import Resolution, resolve
 from kg.sources import Article, NoArticles, Problem, iter_sources
 
 __all__ = ["BuildResult", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
@@ -56,14 +57,35 @@ DEFAULT_SOURCES = Path("seeds")
 
 @dataclass
 class BuildResult:
-    """What a build made and what it skipped."""
+    """What a build made and what it skipped.
+
+    The graph is not held: `quads()` makes it afresh from the extractions and the resolution
+    (kg.graph.graph_quads), as a stream that write_outputs writes straight to the files, and
+    `dataset` loads it into an in-memory Oxigraph store on first use (for SPARQL, the reasoner
+    or a notebook).
+    """
 
     articles: list[Article] = field(default_factory=list)
     extractions: list[ArticleExtraction] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    dataset: Dataset | None = None
+    resolution: Resolution | None = None
     cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    tally: GraphTally | None = None
+    _dataset: Dataset | None = field(default=None, repr=False)
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every quad of the graph, each once, in the order the files hold them (none when no article was read)."""
+        if self.resolution is None:
+            return iter(())
+        return graph_quads(self.articles, self.extractions, self.resolution)
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The graph as an rdflib Dataset over an in-memory Oxigraph store, made on first use; None without articles."""
+        if self._dataset is None and self.resolution is not None:
+            self._dataset = build_dataset(self.articles, self.extractions, self.resolution)
+        return self._dataset
 
 
 # --------------------------------------------------------------------------- per article
@@ -122,8 +144,12 @@ class _Pending:
     docs: list[Doc] = field(default_factory=list)
 
 
+#: The layout of a cache entry (Cache): a new layout starts a new cache rather than reading old entries as corrupt.
+CACHE_FORMAT = 2
+
+
 def _rules_fingerprint(model_name: str) -> str:
-    digest = hashlib.sha256(f"{PIPELINE_VERSION}|{__version__}|{model_name}".encode())
+    digest = hashlib.sha256(f"{PIPELINE_VERSION}|{CACHE_FORMAT}|{__version__}|{model_name}".encode())
     for name in sorted(os.listdir(data_path(""))):
         digest.update(name.encode())
         digest.update(data_path(name).read_bytes())
@@ -169,25 +195,30 @@ class Cache:
         # The date is part of the key: it gives "in March" its year.
         return self.folder / f"{article.sha256}-{article.published or 'undated'}.json"
 
+    #: An entry: {"sha256": "<the SHA-256 of the body's bytes>", "body": <the body>}, in that order,
+    #: so the body's bytes are checked as they are, before they are parsed.
+    _ENTRY = re.compile(rb'\{"sha256": "([0-9a-f]{64})", "body": (.*)\}', re.DOTALL)
+
     def get(self, article: Article) -> ArticleExtraction | None:
         path = self._path(article)
         if not path.exists():
             return None
         try:
-            wrapper = json.loads(path.read_text(encoding="utf-8"))
-            body = wrapper["body"]
-            if hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() != wrapper["sha256"]:
+            entry = self._ENTRY.fullmatch(path.read_bytes())
+            if entry is None:
+                raise ValueError("not a cache entry")
+            if hashlib.sha256(entry.group(2)).hexdigest() != entry.group(1).decode():
                 raise ValueError("checksum mismatch")
-            return _from_json(body)
+            return _from_json(json.loads(entry.group(2)))
         except (OSError, ValueError, KeyError, TypeError) as error:
             self.notes.append(Problem(path, f"corrupted cache entry ({error}); rebuilt"))
             return None
 
     def put(self, article: Article, extraction: ArticleExtraction) -> None:
-        body = _to_json(extraction)
-        wrapper = {"sha256": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(), "body": body}
+        body = json.dumps(_to_json(extraction), sort_keys=True).encode("utf-8")
+        entry = b'{"sha256": "%s", "body": %s}' % (hashlib.sha256(body).hexdigest().encode(), body)
         self.folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self._path(article), json.dumps(wrapper, sort_keys=True).encode("utf-8"))
+        _atomic_write(self._path(article), entry)
 
 
 # --------------------------------------------------------------------------- build
@@ -214,8 +245,9 @@ def build(
     Articles stream through: read one at a time, looked up in the cache, and the others parsed
     in batches of lines (in `processes` worker processes when more than one), so memory holds
     the extractions (small records), never every article's Docs. Canonicalisation and the graph
-    are global and follow once every article is extracted. `result.timings` gives the seconds
-    spent loading the model and in each of the three steps.
+    are global and follow once every article is extracted (the graph itself is made when it is
+    written: see BuildResult). `result.timings` gives the seconds spent loading the model,
+    extracting and resolving.
     """
     result = BuildResult()
     started = time.perf_counter()
@@ -256,10 +288,8 @@ def build(
     lap = _stopwatch(result.timings, loaded)
     lap("extract")
     if result.articles:
-        resolution = resolve(result.extractions)
+        result.resolution = resolve(result.extractions)
         lap("resolve")
-        result.dataset = build_dataset(result.articles, result.extractions, resolution)
-        lap("graph")
     return result
 
 
@@ -350,8 +380,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     _atomic_write_all({path: data})
 
 
-def _atomic_write_all(files: dict[Path, bytes]) -> None:
-    """Write every file aside first, then rename them all into place.
+def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]]) -> None:
+    """Write every file aside first (its bytes, or what its writer writes to a binary handle,
+    in the order given), then rename them all into place.
 
     A failure while writing (a full disk, an interruption) removes the temporary files and
     leaves every previous file as it was; only the renames, which do not fail for want of
@@ -367,8 +398,11 @@ def _atomic_write_all(files: dict[Path, bytes]) -> None:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+                if callable(data):
+                    data(handle)
+                else:
+                    handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
     except BaseException:
@@ -389,33 +423,39 @@ def _atomic_write_all(files: dict[Path, bytes]) -> None:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def write_outputs(ds: Dataset, out: Path) -> dict[str, Path]:
+def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
 
-    The serialisations are kg.store's exports: TriG carries every named graph, Turtle and JSON-LD
-    the merged view. All three are rendered and written aside before any is renamed into place.
+    From a BuildResult, the graph streams from kg.graph.graph_quads into graph.trig (in that
+    order: one block per named graph) while the merged view, a small part of it, is kept for
+    graph.ttl and graph.jsonld, and what the summary reports is counted on the way
+    (`graph.tally`); the whole graph is never in memory. A Dataset (say, with the reasoner's
+    inferences added) is written through kg.store.export_graph, sorted. Every file is written
+    aside before any is renamed into place.
     """
-    from kg.store import export_graph
+    from kg import store
 
-    view = _oxigraph_copy(ds)
-    files = {}
-    for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld")):
-        buffer = io.BytesIO()
-        export_graph(view, fmt, buffer)
-        files[out / name] = buffer.getvalue()
-    _atomic_write_all(files)
+    if isinstance(graph, BuildResult):
+        merged, tally = store.MergedView(), GraphTally()
+        stream = merged.passing(tally.passing(graph.quads()))
+        writers = {
+            "graph.trig": lambda handle: store.write_quads(stream, "trig", handle),
+            "graph.ttl": lambda handle: store.export_merged(merged.store, "turtle", handle),
+            "graph.jsonld": lambda handle: store.export_merged(merged.store, "json-ld", handle),
+        }
+        files = {out / name: writer for name, writer in writers.items()}
+        _atomic_write_all(files)  # in this order: graph.trig's stream fills the merged view
+        graph.tally = tally.finish(merged.store)
+    else:
+        view = _oxigraph_copy(graph)
+        files = {out / name: (lambda handle, fmt=fmt: store.export_graph(view, fmt, handle))
+                 for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld"))}
+        _atomic_write_all(files)
     return {path.name: path for path in files}
 
 
 def _oxigraph_copy(ds: Dataset) -> Dataset:
-    """`ds` copied once into an Oxigraph-backed Dataset, which the three exports then read natively.
-
-    Each export otherwise walks rdflib's memory store and converts every term to Oxigraph's
-    (kg.store._ox_quads): three times, which made writing slower than resolving and building
-    the graph together (55 s against 22 s for 1,000 articles; 19 s this way). The exports sort
-    their quads, so the bytes are the same.
-    """
-    import pyoxigraph as ox
+    """`ds` copied once into an Oxigraph-backed Dataset (unless it is one), which the exports then read natively."""
     from oxrdflib import OxigraphStore
 
     from kg.store import _ox_quads, _oxigraph_of
@@ -427,64 +467,112 @@ def _oxigraph_copy(ds: Dataset) -> Dataset:
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
+def _ox(term) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+class GraphTally:
+    """What the summary reports, counted from the stream of quads as it is written.
+
+    Expects kg.graph.graph_quads' order, in which the conflicts graph comes before the claims it
+    names. With the merged view (kg.store.MergedView) it gives every figure of `summary`.
+    """
+
+    _TYPE, _CLAIM, _PERFORMANCE = _ox(RDF.type), _ox(FKG.Claim), _ox(FKG.Performance)
+    _FILE, _CONFLICTING, _PREDICATE = _ox(FKG.fileName), _ox(FKG.conflictingClaim), _ox(RDF.predicate)
+    _OBJECT, _DERIVED, _ENTITIES = _ox(RDF.object), _ox(PROV.wasDerivedFrom), _ox(GRAPH_ENTITIES)
+
+    def __init__(self) -> None:
+        self.quads = 0
+        self.claims = 0
+        self.classes: Counter[str] = Counter()
+        self.files: dict[ox.NamedNode, str] = {}
+        self.stated: set[ox.NamedNode] = set()             # the properties claims state
+        self.conflicting: dict[ox.NamedNode, dict] = {}    # a conflict's claim -> its object and article
+        self.merged: ox.Store | None = None
+
+    def passing(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        """`quads` unchanged, counted on the way."""
+        for q in quads:
+            self.quads += 1
+            p = q.predicate
+            if p == self._TYPE:
+                if q.object == self._CLAIM:
+                    self.claims += 1
+                elif q.graph_name == self._ENTITIES and q.object != self._PERFORMANCE:
+                    self.classes[q.object.value.rsplit("#", 1)[-1]] += 1
+            elif p == self._PREDICATE:
+                self.stated.add(q.object)
+            elif p == self._FILE:
+                self.files[q.subject] = q.object.value
+            elif p == self._CONFLICTING:
+                self.conflicting[q.object] = {}
+            elif q.subject in self.conflicting and (p == self._OBJECT or p == self._DERIVED):
+                self.conflicting[q.subject][p] = q.object
+            yield q
+
+    def finish(self, merged: ox.Store) -> GraphTally:
+        """The tally, with the merged view it reads labels and distinct facts from."""
+        self.merged = merged
+        return self
+
+
 def summary(result: BuildResult) -> str:
-    """The one-screen summary of a build."""
-    ds = result.dataset
+    """The one-screen summary of a build (counted while writing it; counted afresh if it was not written)."""
     lines = [f"articles: {len(result.articles)} read" + (f" ({result.cached} from cache)" if result.cached else "")
              + (f", {len(result.problems)} skipped" if result.problems else "")]
-    if ds is None:
+    if result.resolution is None:
         return "\n".join(lines)
-    classes = Counter(str(o).rsplit("#", 1)[-1] for o in ds.graph(GRAPH_ENTITIES).objects(None, RDF.type)
-                      if o != FKG.Performance)
-    lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(classes.items(), key=lambda kv: (-kv[1], kv[0]))))
-    # Every fact has its claims: count the claims, and the distinct (subject, predicate, object) they state.
-    # One pass per reification property rather than three look-ups per claim: fast on 10^5 claims.
-    parts = [{s: o for s, _, o, _ in ds.quads((None, term, None, None))} for term in (RDF.subject, RDF.predicate, RDF.object)]
-    stated: dict = {}
-    claims = 0
-    for claim, _, _, _ in ds.quads((None, RDF.type, FKG.Claim, None)):
-        claims += 1
-        triple = tuple(part.get(claim) for part in parts)
-        stated[triple] = triple[1]
-    facts = Counter(str(p).rsplit("#", 1)[-1] for p in stated.values())
-    lines.append(f"facts: {len(stated)} distinct, {claims} claims; "
+    tally = result.tally
+    if tally is None:
+        from kg.store import MergedView
+
+        merged, tally = MergedView(), GraphTally()
+        for _ in merged.passing(tally.passing(result.quads())):
+            pass
+        tally.finish(merged.store)
+    lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(tally.classes.items(), key=lambda kv: (-kv[1], kv[0]))))
+    default = ox.DefaultGraph()
+    facts = Counter({p.value.rsplit("#", 1)[-1]: sum(1 for _ in tally.merged.quads_for_pattern(None, p, None, default))
+                     for p in tally.stated})
+    lines.append(f"facts: {sum(facts.values())} distinct, {tally.claims} claims; "
                  + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
-    lines.extend(_conflict_lines(ds))
+    lines.extend(_conflict_lines(tally))
     for problem in result.problems:
         lines.append(f"skipped: {problem}")
     return "\n".join(lines)
 
 
-def _conflict_lines(ds: Dataset) -> list[str]:
+def _conflict_lines(tally: GraphTally) -> list[str]:
     """One line per conflict: what is disputed, each value with the articles that state it."""
-    from rdflib.namespace import SKOS
+    merged, default = tally.merged, ox.DefaultGraph()
 
-    conflicts = ds.graph(GRAPH_CONFLICTS)
-    entities = ds.graph(GRAPH_ENTITIES)
-    files = {s: str(o) for s, _, o, _ in ds.quads((None, FKG.fileName, None, None))}
+    def value(node, prop):
+        return next((q.object for q in merged.quads_for_pattern(node, _ox(prop), None, default)), None)
 
     def label(node) -> str:
-        found = entities.value(node, SKOS.prefLabel)
+        found = value(node, SKOS.prefLabel)
         if found is None:  # a performance: name it by its performer and work
-            performer = next((o for _, _, o, _ in ds.quads((node, FKG.performer, None, None))), None)
-            work = next((o for _, _, o, _ in ds.quads((node, FKG.work, None, None))), None)
+            performer, work = value(node, FKG.performer), value(node, FKG.work)
             if performer is not None and work is not None:
                 return f"{label(performer)} in {label(work)}"
-            return str(node).rsplit("/", 1)[-1]
-        return str(found)
+            return node.value.rsplit("/", 1)[-1]
+        return found.value
 
-    out = [f"conflicts: {len(set(conflicts.subjects(RDF.type, FKG.Conflict)))}"]
-    for conflict in sorted(conflicts.subjects(RDF.type, FKG.Conflict)):
+    conflicts = sorted((q.subject for q in merged.quads_for_pattern(None, GraphTally._TYPE, _ox(FKG.Conflict), default)),
+                       key=lambda node: node.value)
+    out = [f"conflicts: {len(conflicts)}"]
+    for conflict in conflicts:
         values: dict[str, set[str]] = {}
-        for claim in conflicts.objects(conflict, FKG.conflictingClaim):
-            value = next((o for _, _, o, _ in ds.quads((claim, RDF.object, None, None))), None)
-            article = next((o for _, _, o, _ in ds.quads((claim, PROV.wasDerivedFrom, None, None))), None)
-            shown = label(value) if not hasattr(value, "datatype") else str(value)
-            values.setdefault(shown, set()).add(files.get(article, "?")[:3])
-        prop = str(conflicts.value(conflict, FKG.conflictProperty)).rsplit("#", 1)[-1]
+        for quad in merged.quads_for_pattern(conflict, _ox(FKG.conflictingClaim), None, default):
+            said = tally.conflicting.get(quad.object, {})
+            stated, article = said.get(GraphTally._OBJECT), said.get(GraphTally._DERIVED)
+            shown = label(stated) if isinstance(stated, ox.NamedNode) else (stated.value if stated else "?")
+            values.setdefault(shown, set()).add(tally.files.get(article, "?")[:3])
+        prop = value(conflict, FKG.conflictProperty).value.rsplit("#", 1)[-1]
         said = " vs ".join(f"{v} ({', '.join(sorted(a))})" for v, a in sorted(values.items()))
-        out.append(f"  {label(conflicts.value(conflict, FKG.conflictSubject))} {prop}: {said} — "
-                   f"{conflicts.value(conflict, FKG.conflictStatus)}")
+        out.append(f"  {label(value(conflict, FKG.conflictSubject))} {prop}: {said} — "
+                   f"{value(conflict, FKG.conflictStatus).value}")
     return out
 
 
@@ -499,7 +587,7 @@ def cli_build(args: argparse.Namespace) -> int:
         return 2
     for problem in result.problems:
         print(f"kg build: skipped {problem}", file=sys.stderr)
-    if result.dataset is None:
+    if result.resolution is None:
         print(f"kg build: no usable article in {', '.join(map(str, sources))}; nothing written", file=sys.stderr)
         return 2
     if args.reason:
@@ -509,7 +597,8 @@ def cli_build(args: argparse.Namespace) -> int:
             check.add_inferred(result.dataset, check.reason(result.dataset))
         except Exception as error:  # an inconsistent graph or no Java: say so, keep the extracted graph
             print(f"kg build: --reason failed, graph written without inferences: {error}", file=sys.stderr)
-    paths = write_outputs(result.dataset, args.out)
+    # With inferences the graph is the dataset's, written sorted; else it streams from the records.
+    paths = write_outputs(result.dataset if args.reason else result, args.out)
     if not args.quiet:
         print(summary(result))
         print("wrote " + ", ".join(str(p) for p in paths.values()))

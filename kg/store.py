@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping, Sequence
+from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
@@ -678,19 +678,65 @@ def _ox_quads(dataset: Graph) -> Iterator[ox.Quad]:
         yield ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph)
 
 
+def _ox_quads_of(dataset: Graph, s: Any, p: Any, o: Any) -> Iterator[ox.Quad]:
+    """The quads of `dataset` matching a pattern (Oxigraph terms or None), whichever store holds it."""
+    store = _oxigraph_of(dataset)
+    if store is not None:
+        yield from store.quads_for_pattern(s, p, o, None)
+        return
+    for q in _ox_quads(dataset):
+        if (s is None or q.subject == s) and (p is None or q.predicate == p) and (o is None or q.object == o):
+            yield q
+
+
 def _merged_store(dataset: Graph) -> ox.Store:
     """The merged view (see merged_view) in the default graph of a fresh Oxigraph store."""
     claim_type, rdf_type = ox.NamedNode(str(FKG.Claim)), ox.NamedNode(str(RDF.type))
-    sources = ox.NamedNode(str(_SOURCES_GRAPH))
-    quads = list(_ox_quads(dataset))
-    claims = {q.subject for q in quads if q.predicate == rdf_type and q.object == claim_type}
-    merged = ox.Store()
-    merged.extend(
-        ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-        for q in quads
-        if q.graph_name != sources and q.subject not in claims
-    )
-    return merged
+    claims = {q.subject for q in _ox_quads_of(dataset, None, rdf_type, claim_type)}
+    merged = MergedView()
+    merged.claims = claims
+    merged.add(_ox_quads(dataset))
+    return merged.store
+
+
+class MergedView:
+    """The merged view (see merged_view), gathered from a stream of quads as it goes by.
+
+    Fed the quads of kg.graph.graph_quads, in which a claim's ``rdf:type fkg:Claim`` comes
+    before its other quads, it needs no second look at the stream: TriG can be written from the
+    same stream while the view (facts, entities, conflicts: a small part of the graph) fills.
+    """
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.claims: set = set()
+        self._claim_type, self._rdf_type = ox.NamedNode(str(FKG.Claim)), ox.NamedNode(str(RDF.type))
+        self._sources = ox.NamedNode(str(_SOURCES_GRAPH))
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Keep the quads of `quads` that belong to the view, as default-graph quads."""
+        self.store.bulk_extend(self._kept(quads))
+
+    def _kept(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        default, claims = ox.DefaultGraph(), self.claims
+        for q in quads:
+            if q.graph_name == self._sources:
+                continue
+            if q.object == self._claim_type and q.predicate == self._rdf_type:
+                claims.add(q.subject)
+            if q.subject not in claims:
+                yield ox.Quad(q.subject, q.predicate, q.object, default)
+
+    def passing(self, quads: Iterable[ox.Quad], batch: int = 100_000) -> Iterator[ox.Quad]:
+        """`quads` unchanged, keeping the view's part of them on the way (for a writer reading the same stream)."""
+        held: list[ox.Quad] = []
+        for q in quads:
+            held.append(q)
+            if len(held) >= batch:
+                self.add(held)
+                held.clear()
+            yield q
+        self.add(held)
 
 
 def merged_view(dataset: Graph) -> Graph:
@@ -701,11 +747,16 @@ def merged_view(dataset: Graph) -> Graph:
     (fkg:Claim nodes). The exports to Turtle, N-Triples, JSON-LD and GraphML are this view;
     TriG and N-Quads keep the named graphs and the claims.
     """
+    return _graph_of(_merged_store(dataset))
+
+
+def _graph_of(merged: ox.Store) -> Graph:
+    """The default graph of `merged` as an rdflib Graph (in rdflib's memory store), triples added in sorted order."""
     graph = Graph()
     bind_prefixes(graph)
     graph += sorted(
         (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
-        for t in _merged_store(dataset).quads_for_pattern(None, None, None, ox.DefaultGraph())
+        for t in merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
     )
     return graph
 
@@ -770,21 +821,36 @@ def export_graph(dataset: Graph, fmt: str, out: IO[bytes]) -> None:
 
     trig and nquads: the whole dataset, named graphs and claims included. turtle, nt, json-ld
     and graphml: the merged view (see merged_view). Quads and triples come sorted, so the same
-    graph always exports to the same bytes (JSON-LD and GraphML aside). json-ld is compacted with
-    the ontology's context (ontology/context.jsonld), written inline so that the file parses back
-    on its own.
+    graph always exports to the same bytes. json-ld is compacted with the ontology's context
+    (ontology/context.jsonld), written inline so that the file parses back on its own.
     """
     if fmt in ("trig", "nquads"):
-        rdf_format = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
-        quads = sorted(_ox_quads(dataset), key=_quad_key)
-        ox.serialize(quads, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "trig" else None)
-    elif fmt in ("turtle", "nt"):
+        write_quads(sorted(_ox_quads(dataset), key=_quad_key), fmt, out)
+    elif fmt in MERGED_FORMATS:
+        export_merged(_merged_store(dataset), fmt, out)
+    else:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
+
+
+#: The formats that hold the merged view (no named graphs, no claims).
+MERGED_FORMATS = ("turtle", "nt", "json-ld", "graphml")
+
+
+def write_quads(quads: Iterable[ox.Quad], fmt: str, out: IO[bytes]) -> None:
+    """Serialise `quads`, in the order given, as TriG (with kg's prefixes) or N-Quads, streaming."""
+    rdf_format = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
+    ox.serialize(quads, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "trig" else None)
+
+
+def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
+    """Write the merged view held in `merged`'s default graph (MergedView.store) in `fmt`, one of MERGED_FORMATS."""
+    if fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
-        merged = _merged_store(dataset).quads_for_pattern(None, None, None, ox.DefaultGraph())
-        triples = [quad.triple for quad in sorted(merged, key=_quad_key)]
+        quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        triples = [quad.triple for quad in sorted(quads, key=_quad_key)]
         ox.serialize(triples, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
-        text = merged_view(dataset).serialize(format="json-ld", context=_jsonld_context(), auto_compact=True)
+        text = _graph_of(merged).serialize(format="json-ld", context=_jsonld_context(), auto_compact=True)
         # rdflib walks a set of subjects, whose order follows Python's hash seed: sort the nodes
         # so the same graph gives the same bytes in every process.
         data = json.loads(text)
@@ -796,9 +862,9 @@ def export_graph(dataset: Graph, fmt: str, out: IO[bytes]) -> None:
     elif fmt == "graphml":
         import networkx as nx
 
-        nx.write_graphml(to_networkx(merged_view(dataset)), out, encoding="utf-8", prettyprint=True)
+        nx.write_graphml(to_networkx(_graph_of(merged)), out, encoding="utf-8", prettyprint=True)
     else:
-        raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {MERGED_FORMATS}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def seeds_build(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("seeds-build")
     result = build([SEEDS], cache_dir=base / "cache")
-    write_outputs(result.dataset, base / "out")
+    write_outputs(result, base / "out")
     return result, base / "cache", base / "out"
 
 

@@ -75,8 +75,8 @@ def corpus(tmp_path_factory, nlp) -> Corpus:
     many, few = _copies(base / "many", COPIES), _copies(base / "few", FEW)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(kg.pipeline, "load_pipeline", lambda model=None: nlp)
-        kg.pipeline.write_outputs(kg.pipeline.build([many], cache_dir=base / "many-cache").dataset, base / "many-clean")
-        kg.pipeline.write_outputs(kg.pipeline.build([few]).dataset, base / "few-clean")
+        kg.pipeline.write_outputs(kg.pipeline.build([many], cache_dir=base / "many-cache"), base / "many-clean")
+        kg.pipeline.write_outputs(kg.pipeline.build([few]), base / "few-clean")
     return Corpus(first, many, contents(base / "many-clean"), base / "many-cache", few, contents(base / "few-clean"))
 
 
@@ -196,9 +196,9 @@ def _crash_after(calls: int):
         pytest.param(kg.pipeline, "extract_article", 0, id="first-extraction"),
         pytest.param(kg.pipeline, "extract_article", FEW - 2, id="next-to-last-extraction"),
         pytest.param(kg.pipeline, "resolve", 0, id="resolve"),
-        pytest.param(kg.pipeline, "build_dataset", 0, id="build-dataset"),
-        pytest.param(kg.store, "export_graph", 1, id="second-serialisation"),
-        pytest.param(kg.store, "export_graph", 2, id="last-serialisation"),
+        pytest.param(kg.pipeline, "graph_quads", 0, id="graph"),
+        pytest.param(kg.store, "export_merged", 0, id="second-serialisation"),
+        pytest.param(kg.store, "export_merged", 1, id="last-serialisation"),
     ],
 )
 def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(

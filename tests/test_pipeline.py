@@ -36,7 +36,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_two_builds_of_the_seeds_write_identical_bytes(seeds_build, tmp_path):
     _, _, first = seeds_build
     result = build([SEEDS])  # no cache: every article extracted afresh
-    write_outputs(result.dataset, tmp_path)
+    write_outputs(result, tmp_path)
     assert contents(tmp_path) == contents(first)
 
 
@@ -59,7 +59,7 @@ def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, buil
 
     monkeypatch.setattr(rdflib.Graph, "serialize", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        write_outputs(other.dataset, out)
+        write_outputs(other, out)
     assert contents(out) == before
     assert leftovers(out) == []
 
@@ -78,7 +78,7 @@ def test_failed_write_removes_its_temp_file_and_keeps_the_old_file(seeds_build, 
 
     monkeypatch.setattr(kg.pipeline.os, "fsync", failing_fsync)
     with pytest.raises(OSError):
-        write_outputs(other.dataset, out)
+        write_outputs(other, out)
     # the first file to be written failed: it, and every file after it, is untouched
     assert contents(out) == before
     assert leftovers(out) == []
@@ -91,7 +91,7 @@ def test_second_build_reads_every_article_from_the_cache(seeds_build, quick_buil
     first, cache, out = seeds_build
     again = quick_build([SEEDS], cache_dir=cache)
     assert (again.cached, again.problems) == (5, [])
-    write_outputs(again.dataset, tmp_path)
+    write_outputs(again, tmp_path)
     assert contents(tmp_path) == contents(out)
 
 
@@ -117,7 +117,7 @@ def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_build, quick_build,
     assert len(result.problems) == 1
     assert result.problems[0].path == victim
     assert "corrupt" in result.problems[0].reason
-    write_outputs(result.dataset, tmp_path / "out")
+    write_outputs(result, tmp_path / "out")
     assert contents(tmp_path / "out") == contents(out)
     # the entry was written afresh: the next build trusts it again
     assert json.loads(victim.read_text(encoding="utf-8"))["body"]

@@ -163,7 +163,7 @@ def build_article(text: str, folder: Path) -> tuple[Article, Dataset, Path] | No
         assert result.dataset is None and len(result.problems) == 1
         return None
     assert result.problems == [] and result.dataset is not None
-    kg.pipeline.write_outputs(result.dataset, folder / "out")
+    kg.pipeline.write_outputs(result, folder / "out")
     return read[0], result.dataset, folder / "out"
 
 
