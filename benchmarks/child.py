@@ -90,7 +90,7 @@ def build(args: argparse.Namespace) -> dict:
     rss = {"extract": max((r for t, r in samples if t <= extracted), default=0) / 2**20,
            "resolve_graph_write": max((r for t, r in samples if t > extracted), default=0) / 2**20}
     return {"timings": timings, "rss_mb_by_phase": rss, "model": _package(args.model), "articles": len(result.articles), "cached": result.cached,
-            "problems": len(result.problems), "quads": result.tally.quads, "summary": text.splitlines()[:3]}
+            "problems": len(result.problems), "quads": result.digest.quads, "summary": text.splitlines()[:3]}
 
 
 class _Timeout(BaseException):  # not an Exception: kg.store turns those into query errors

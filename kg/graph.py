@@ -12,8 +12,8 @@ loads the same quads into an rdflib Dataset, for rdflib's API.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterator, Sequence
 
@@ -28,7 +28,7 @@ from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
 
-__all__ = ["build_dataset", "graph_quads", "article_key"]
+__all__ = ["build_dataset", "graph_quads", "Digest", "article_key"]
 
 
 def article_key(article: Article) -> str:
@@ -64,6 +64,22 @@ class _Claim:
     object: ox.NamedNode | ox.Literal
 
 
+@dataclass
+class Digest:
+    """What a stream of graph_quads held, filled as the stream is read: the merged view
+    (kg.store.merged_view: facts, entities and conflicts, no claims, no sources) and the
+    figures of the build's summary. The merged view is a small part of the graph, which is
+    what lets `kg build` write graph.ttl and graph.jsonld without holding graph.trig's quads."""
+
+    view: ox.Store = field(default_factory=ox.Store)   # the merged view, in its default graph
+    quads: int = 0
+    claims: int = 0
+    classes: Counter = field(default_factory=Counter)  # entities by class (local name)
+    stated: set = field(default_factory=set)           # the properties claims state (ox.NamedNode)
+    #: each conflict's values: conflict IRI -> [(value, file name of the article stating it)]
+    conflicts: dict = field(default_factory=dict)
+
+
 def _literal_date(lexical: str) -> ox.Literal:
     return ox.Literal(lexical, datatype=_iri(XSD[xsd_datatype(lexical)]))
 
@@ -86,16 +102,25 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
 
 
 def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
-                resolution: Resolution) -> Iterator[ox.Quad]:
+                resolution: Resolution, digest: Digest | None = None) -> Iterator[ox.Quad]:
     """Every quad of the graph once, in the order to write it: the sources graph, the conflicts
-    graph, one graph of facts and claims per article, then the entities graph. A claim's
-    ``rdf:type fkg:Claim`` comes before its other quads.
+    graph, one graph of facts and claims per article, then the entities graph.
 
     Each graph's quads come together, so a TriG writer fed this stream writes one block per
     graph; the order depends on nothing but the input, so the same corpus gives the same bytes.
     Only the statements (references to the entities and to the extracted facts) are held in
-    memory, never the quads.
+    memory, never the quads. `digest`, if given, is filled as the stream is read.
     """
+    digest = digest if digest is not None else Digest()
+    view: list[ox.Quad] = []
+    for quad in _graph_quads(articles, extractions, resolution, digest, view):
+        digest.quads += 1
+        yield quad
+    digest.view.bulk_extend(view)
+
+
+def _graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
+                 resolution: Resolution, digest: Digest, view: list[ox.Quad]) -> Iterator[ox.Quad]:
     single = single_valued_properties()
     used: set[str] = set()
     nodes: dict[str, ox.NamedNode] = {}
@@ -159,20 +184,26 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
     for article in articles:
         yield from _source_quads(article)
     preferred: dict[ox.NamedNode, bool] = {}
-    yield from _conflicts(articles, claims, preferred)
+    for quad in _conflicts(articles, claims, preferred, digest):
+        view.append(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+        yield quad
     for article, said in zip(articles, statements):
-        yield from _article_quads(article, said, preferred)
+        yield from _article_quads(article, said, preferred, digest, view)
+    entities: list[ox.Quad] = []
     for performance in sorted(performances, key=lambda iri: iri.value):
-        yield ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES)
+        entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
     for key in sorted(used):
         entity = resolution.entities[key]
         iri = entity_iri(key, entity.kind)
         label = ox.Literal(entity.label)
-        yield ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES)
-        yield ox.Quad(iri, _LABEL, label, _ENTITIES)
-        yield ox.Quad(iri, _PREF_LABEL, label, _ENTITIES)
+        digest.classes[entity.cls] += 1
+        entities.append(ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES))
+        entities.append(ox.Quad(iri, _LABEL, label, _ENTITIES))
+        entities.append(ox.Quad(iri, _PREF_LABEL, label, _ENTITIES))
         for alt in entity.alt_labels:
-            yield ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES)
+            entities.append(ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES))
+    view.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in entities)
+    yield from entities
 
 
 @dataclass
@@ -201,8 +232,9 @@ def _source_quads(article: Article) -> Iterator[ox.Quad]:
     yield ox.Quad(_iri(mint("graph", key)), _DERIVED, article_iri, _SOURCES)
 
 
-def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool]) -> Iterator[ox.Quad]:
-    """An article's graph: each fact it states, and each claim with its evidence, once."""
+def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool],
+                   digest: Digest, view: list[ox.Quad]) -> Iterator[ox.Quad]:
+    """An article's graph: each fact it states, and each claim with its evidence, once (the facts also into `view`)."""
     key = article_key(article)
     article_iri, graph = _iri(mint("article", key)), _iri(mint("graph", key))
     facts: set[tuple] = set()
@@ -211,11 +243,14 @@ def _article_quads(article: Article, statements: list[_Statement], preferred: di
         s, p, o, fact, claim = said.subject, said.predicate, said.object, said.fact, said.claim
         if (s, p, o) not in facts:
             facts.add((s, p, o))
+            view.append(ox.Quad(s, p, o, ox.DefaultGraph()))
             yield ox.Quad(s, p, o, graph)
         if claim in claims:
             continue
         claims.add(claim)
-        yield ox.Quad(claim, _TYPE, _CLAIM, graph)   # first: kg.store.MergedView relies on it
+        digest.claims += 1
+        digest.stated.add(p)
+        yield ox.Quad(claim, _TYPE, _CLAIM, graph)
         yield ox.Quad(claim, _TYPE, _STATEMENT, graph)
         yield ox.Quad(claim, _SUBJECT, s, graph)
         yield ox.Quad(claim, _PREDICATE, p, graph)
@@ -230,7 +265,8 @@ def _article_quads(article: Article, statements: list[_Statement], preferred: di
             yield ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[claim] else "false", datatype=_BOOLEAN), graph)
 
 
-def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[ox.NamedNode, bool]) -> Iterator[ox.Quad]:
+def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[ox.NamedNode, bool],
+               digest: Digest) -> Iterator[ox.Quad]:
     """Several values of a single-valued property: keep them all, and say which is preferred, if
     any (in `preferred`, claim -> whether its value is the preferred one, for the article graphs)."""
     groups: dict[tuple[str, str], list[_Claim]] = defaultdict(list)
@@ -244,6 +280,7 @@ def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dic
         if len(values) < 2:
             continue
         iri = _iri(mint("conflict", _hash(subject, predicate)))
+        digest.conflicts[iri] = [(c.object, articles[c.article].name) for c in group]
         yield ox.Quad(iri, _TYPE, _iri(FKG.Conflict), _CONFLICTS)
         yield ox.Quad(iri, _iri(FKG.conflictSubject), ox.NamedNode(subject), _CONFLICTS)
         yield ox.Quad(iri, _iri(FKG.conflictProperty), ox.NamedNode(predicate), _CONFLICTS)

@@ -32,13 +32,13 @@ from typing import IO, Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 from rdflib import Dataset
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import SKOS
 from spacy.tokens import Doc
 
 from kg import __version__
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
-from kg.graph import build_dataset, graph_quads
-from kg.namespaces import FKG, GRAPH_ENTITIES, PROV
+from kg.graph import Digest, build_dataset, graph_quads
+from kg.namespaces import FKG
 from kg.nlp import (
     PIPELINE_VERSION,
     ModelNotFound,
@@ -71,14 +71,15 @@ class BuildResult:
     resolution: Resolution | None = None
     cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
-    tally: GraphTally | None = None
+    digest: Digest | None = None   # the merged view and the summary's figures, once written
     _dataset: Dataset | None = field(default=None, repr=False)
 
-    def quads(self) -> Iterator[ox.Quad]:
-        """Every quad of the graph, each once, in the order the files hold them (none when no article was read)."""
+    def quads(self, digest: Digest | None = None) -> Iterator[ox.Quad]:
+        """Every quad of the graph, each once, in the order the files hold them (none when no
+        article was read); `digest` is filled as they are read (kg.graph.Digest)."""
         if self.resolution is None:
             return iter(())
-        return graph_quads(self.articles, self.extractions, self.resolution)
+        return graph_quads(self.articles, self.extractions, self.resolution, digest)
 
     @property
     def dataset(self) -> Dataset | None:
@@ -427,25 +428,24 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
 
     From a BuildResult, the graph streams from kg.graph.graph_quads into graph.trig (in that
-    order: one block per named graph) while the merged view, a small part of it, is kept for
-    graph.ttl and graph.jsonld, and what the summary reports is counted on the way
-    (`graph.tally`); the whole graph is never in memory. A Dataset (say, with the reasoner's
-    inferences added) is written through kg.store.export_graph, sorted. Every file is written
-    aside before any is renamed into place.
+    order: one block per named graph), and the merged view, a small part of it, is gathered on
+    the way for graph.ttl and graph.jsonld (`graph.digest`); the whole graph is never in
+    memory. A Dataset (say, with the reasoner's inferences added) is written through
+    kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     from kg import store
 
     if isinstance(graph, BuildResult):
-        merged, tally = store.MergedView(), GraphTally()
-        stream = merged.passing(tally.passing(graph.quads()))
+        digest = Digest()
+        stream = graph.quads(digest)
         writers = {
             "graph.trig": lambda handle: store.write_quads(stream, "trig", handle),
-            "graph.ttl": lambda handle: store.export_merged(merged.store, "turtle", handle),
-            "graph.jsonld": lambda handle: store.export_merged(merged.store, "json-ld", handle),
+            "graph.ttl": lambda handle: store.export_merged(digest.view, "turtle", handle),
+            "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle),
         }
         files = {out / name: writer for name, writer in writers.items()}
-        _atomic_write_all(files)  # in this order: graph.trig's stream fills the merged view
-        graph.tally = tally.finish(merged.store)
+        _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
+        graph.digest = digest
     else:
         view = _oxigraph_copy(graph)
         files = {out / name: (lambda handle, fmt=fmt: store.export_graph(view, fmt, handle))
@@ -471,86 +471,39 @@ def _ox(term) -> ox.NamedNode:
     return ox.NamedNode(str(term))
 
 
-class GraphTally:
-    """What the summary reports, counted from the stream of quads as it is written.
-
-    Expects kg.graph.graph_quads' order, in which the conflicts graph comes before the claims it
-    names. With the merged view (kg.store.MergedView) it gives every figure of `summary`.
-    """
-
-    _TYPE, _CLAIM, _PERFORMANCE = _ox(RDF.type), _ox(FKG.Claim), _ox(FKG.Performance)
-    _FILE, _CONFLICTING, _PREDICATE = _ox(FKG.fileName), _ox(FKG.conflictingClaim), _ox(RDF.predicate)
-    _OBJECT, _DERIVED, _ENTITIES = _ox(RDF.object), _ox(PROV.wasDerivedFrom), _ox(GRAPH_ENTITIES)
-
-    def __init__(self) -> None:
-        self.quads = 0
-        self.claims = 0
-        self.classes: Counter[str] = Counter()
-        self.files: dict[ox.NamedNode, str] = {}
-        self.stated: set[ox.NamedNode] = set()             # the properties claims state
-        self.conflicting: dict[ox.NamedNode, dict] = {}    # a conflict's claim -> its object and article
-        self.merged: ox.Store | None = None
-
-    def passing(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        """`quads` unchanged, counted on the way."""
-        for q in quads:
-            self.quads += 1
-            p = q.predicate
-            if p == self._TYPE:
-                if q.object == self._CLAIM:
-                    self.claims += 1
-                elif q.graph_name == self._ENTITIES and q.object != self._PERFORMANCE:
-                    self.classes[q.object.value.rsplit("#", 1)[-1]] += 1
-            elif p == self._PREDICATE:
-                self.stated.add(q.object)
-            elif p == self._FILE:
-                self.files[q.subject] = q.object.value
-            elif p == self._CONFLICTING:
-                self.conflicting[q.object] = {}
-            elif q.subject in self.conflicting and (p == self._OBJECT or p == self._DERIVED):
-                self.conflicting[q.subject][p] = q.object
-            yield q
-
-    def finish(self, merged: ox.Store) -> GraphTally:
-        """The tally, with the merged view it reads labels and distinct facts from."""
-        self.merged = merged
-        return self
-
-
 def summary(result: BuildResult) -> str:
-    """The one-screen summary of a build (counted while writing it; counted afresh if it was not written)."""
+    """The one-screen summary of a build (from what writing it gathered; gathered afresh if it was not written)."""
     lines = [f"articles: {len(result.articles)} read" + (f" ({result.cached} from cache)" if result.cached else "")
              + (f", {len(result.problems)} skipped" if result.problems else "")]
     if result.resolution is None:
         return "\n".join(lines)
-    tally = result.tally
-    if tally is None:
-        from kg.store import MergedView
-
-        merged, tally = MergedView(), GraphTally()
-        for _ in merged.passing(tally.passing(result.quads())):
+    digest = result.digest
+    if digest is None:
+        digest = Digest()
+        for _ in result.quads(digest):
             pass
-        tally.finish(merged.store)
-    lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(tally.classes.items(), key=lambda kv: (-kv[1], kv[0]))))
+    lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(digest.classes.items(), key=lambda kv: (-kv[1], kv[0]))))
     default = ox.DefaultGraph()
-    facts = Counter({p.value.rsplit("#", 1)[-1]: sum(1 for _ in tally.merged.quads_for_pattern(None, p, None, default))
-                     for p in tally.stated})
-    lines.append(f"facts: {sum(facts.values())} distinct, {tally.claims} claims; "
+    facts = Counter({p.value.rsplit("#", 1)[-1]: sum(1 for _ in digest.view.quads_for_pattern(None, p, None, default))
+                     for p in digest.stated})
+    lines.append(f"facts: {sum(facts.values())} distinct, {digest.claims} claims; "
                  + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
-    lines.extend(_conflict_lines(tally))
+    lines.extend(_conflict_lines(digest))
     for problem in result.problems:
         lines.append(f"skipped: {problem}")
     return "\n".join(lines)
 
 
-def _conflict_lines(tally: GraphTally) -> list[str]:
+def _conflict_lines(digest: Digest) -> list[str]:
     """One line per conflict: what is disputed, each value with the articles that state it."""
-    merged, default = tally.merged, ox.DefaultGraph()
+    view, default = digest.view, ox.DefaultGraph()
 
     def value(node, prop):
-        return next((q.object for q in merged.quads_for_pattern(node, _ox(prop), None, default)), None)
+        return next((q.object for q in view.quads_for_pattern(node, _ox(prop), None, default)), None)
 
     def label(node) -> str:
+        if isinstance(node, ox.Literal):
+            return node.value
         found = value(node, SKOS.prefLabel)
         if found is None:  # a performance: name it by its performer and work
             performer, work = value(node, FKG.performer), value(node, FKG.work)
@@ -559,16 +512,11 @@ def _conflict_lines(tally: GraphTally) -> list[str]:
             return node.value.rsplit("/", 1)[-1]
         return found.value
 
-    conflicts = sorted((q.subject for q in merged.quads_for_pattern(None, GraphTally._TYPE, _ox(FKG.Conflict), default)),
-                       key=lambda node: node.value)
-    out = [f"conflicts: {len(conflicts)}"]
-    for conflict in conflicts:
+    out = [f"conflicts: {len(digest.conflicts)}"]
+    for conflict in sorted(digest.conflicts, key=lambda node: node.value):
         values: dict[str, set[str]] = {}
-        for quad in merged.quads_for_pattern(conflict, _ox(FKG.conflictingClaim), None, default):
-            said = tally.conflicting.get(quad.object, {})
-            stated, article = said.get(GraphTally._OBJECT), said.get(GraphTally._DERIVED)
-            shown = label(stated) if isinstance(stated, ox.NamedNode) else (stated.value if stated else "?")
-            values.setdefault(shown, set()).add(tally.files.get(article, "?")[:3])
+        for stated, file_name in digest.conflicts[conflict]:
+            values.setdefault(label(stated), set()).add(file_name[:3])
         prop = value(conflict, FKG.conflictProperty).value.rsplit("#", 1)[-1]
         said = " vs ".join(f"{v} ({', '.join(sorted(a))})" for v, a in sorted(values.items()))
         out.append(f"  {label(value(conflict, FKG.conflictSubject))} {prop}: {said} — "

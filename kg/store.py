@@ -692,51 +692,15 @@ def _ox_quads_of(dataset: Graph, s: Any, p: Any, o: Any) -> Iterator[ox.Quad]:
 def _merged_store(dataset: Graph) -> ox.Store:
     """The merged view (see merged_view) in the default graph of a fresh Oxigraph store."""
     claim_type, rdf_type = ox.NamedNode(str(FKG.Claim)), ox.NamedNode(str(RDF.type))
+    sources = ox.NamedNode(str(_SOURCES_GRAPH))
     claims = {q.subject for q in _ox_quads_of(dataset, None, rdf_type, claim_type)}
-    merged = MergedView()
-    merged.claims = claims
-    merged.add(_ox_quads(dataset))
-    return merged.store
-
-
-class MergedView:
-    """The merged view (see merged_view), gathered from a stream of quads as it goes by.
-
-    Fed the quads of kg.graph.graph_quads, in which a claim's ``rdf:type fkg:Claim`` comes
-    before its other quads, it needs no second look at the stream: TriG can be written from the
-    same stream while the view (facts, entities, conflicts: a small part of the graph) fills.
-    """
-
-    def __init__(self) -> None:
-        self.store = ox.Store()
-        self.claims: set = set()
-        self._claim_type, self._rdf_type = ox.NamedNode(str(FKG.Claim)), ox.NamedNode(str(RDF.type))
-        self._sources = ox.NamedNode(str(_SOURCES_GRAPH))
-
-    def add(self, quads: Iterable[ox.Quad]) -> None:
-        """Keep the quads of `quads` that belong to the view, as default-graph quads."""
-        self.store.bulk_extend(self._kept(quads))
-
-    def _kept(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
-        default, claims = ox.DefaultGraph(), self.claims
-        for q in quads:
-            if q.graph_name == self._sources:
-                continue
-            if q.object == self._claim_type and q.predicate == self._rdf_type:
-                claims.add(q.subject)
-            if q.subject not in claims:
-                yield ox.Quad(q.subject, q.predicate, q.object, default)
-
-    def passing(self, quads: Iterable[ox.Quad], batch: int = 100_000) -> Iterator[ox.Quad]:
-        """`quads` unchanged, keeping the view's part of them on the way (for a writer reading the same stream)."""
-        held: list[ox.Quad] = []
-        for q in quads:
-            held.append(q)
-            if len(held) >= batch:
-                self.add(held)
-                held.clear()
-            yield q
-        self.add(held)
+    merged = ox.Store()
+    merged.bulk_extend(
+        ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+        for q in _ox_quads(dataset)
+        if q.graph_name != sources and q.subject not in claims
+    )
+    return merged
 
 
 def merged_view(dataset: Graph) -> Graph:
@@ -843,7 +807,7 @@ def write_quads(quads: Iterable[ox.Quad], fmt: str, out: IO[bytes]) -> None:
 
 
 def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
-    """Write the merged view held in `merged`'s default graph (MergedView.store) in `fmt`, one of MERGED_FORMATS."""
+    """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS."""
     if fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
         quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
