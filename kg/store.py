@@ -820,6 +820,10 @@ def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
         data = json.loads(text)
         if isinstance(data.get("@graph"), list):
             data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+            for node in data["@graph"]:  # and a property's values (a set, unless @list), which come from sets too
+                for key, values in node.items():
+                    if isinstance(values, list):
+                        values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
         text = json.dumps(data, indent=2, ensure_ascii=False)
         out.write(text.encode("utf-8"))
         out.write(b"\n")
