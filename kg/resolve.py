@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from kg.extract import COARSE, PREDICATES, ArticleExtraction, Mention
@@ -61,6 +62,7 @@ class Resolution:
         return self.entities.get(key) if key else None
 
 
+@lru_cache(maxsize=1 << 16)  # the same surfaces come back in article after article
 def clean_surface(text: str) -> str:
     """A mention's text as a label: quotes, possessives, a leading article and line breaks dropped.
 
