@@ -14,9 +14,13 @@ fact stated by three articles matches three times. Queries that must agree on bo
 SELECT DISTINCT or COUNT(DISTINCT ...), as every query in queries/ does.
 
 Parameters reach a query as RDF terms, never as text: `run_query(..., bindings=...)` hands them
-to Oxigraph as substitutions and to rdflib as ``initBindings``. The two differ only where a bound
+to Oxigraph as substitutions and to rdflib as ``initBindings``. The two differ where a bound
 variable appears nowhere but in an OPTIONAL, a FILTER or a BIND, so the queries in queries/ use
-each parameter in a required triple pattern of the top-level group, where both engines agree.
+each parameter in a required triple pattern, of the top-level group or of a subquery that
+returns it (Oxigraph substitutes a variable a subquery projects; rdflib binds it everywhere).
+Oxigraph plans a query as if its parameters were unbound, and yields a fact once per article
+graph stating it: the queries make facts distinct in subqueries before joining them, and join
+names as tables rather than looking them up row by row (benchmarks/README.md has the latencies).
 
 Reading files is safe with untrusted input: every format is parsed by Oxigraph's parsers, which
 never fetch a remote JSON-LD ``@context`` (the document is refused) and refuse RDF/XML external
@@ -468,6 +472,32 @@ def run_query(
     return _run_rdflib(dataset, query, bindings, source)
 
 
+class _TermConverter:
+    """_from_ox with a memo, for the rows of one answer.
+
+    A term repeated down a column (a name, a date, a file name) becomes an rdflib term once:
+    building an rdflib Literal parses its value and costs as much as the rest of a row, and
+    answers of tens of thousands of rows repeat their terms a lot. The memo starts afresh when
+    it holds LIMIT terms, so that a long stream keeps a bounded memory.
+    """
+
+    LIMIT = 1 << 16
+    __slots__ = ("_memo",)
+
+    def __init__(self) -> None:
+        self._memo: dict[Any, Identifier | None] = {}
+
+    def __call__(self, term: Any) -> Identifier | None:
+        if term is None:
+            return None
+        converted = self._memo.get(term)
+        if converted is None:
+            if len(self._memo) >= self.LIMIT:
+                self._memo.clear()
+            converted = self._memo[term] = _from_ox(term)
+        return converted
+
+
 def _run_oxigraph(store: ox.Store, dataset: Graph, query: str, bindings: dict[str, Identifier], source: str) -> Answer:
     try:
         result = store.query(
@@ -484,12 +514,12 @@ def _run_oxigraph(store: ox.Store, dataset: Graph, query: str, bindings: dict[st
         return Answer("ASK", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         variables = tuple(v.value for v in result.variables)
-        width = len(variables)
+        convert = _TermConverter()
 
         def rows() -> Iterator[tuple[Identifier | None, ...]]:
             try:
-                for solution in result:
-                    yield tuple(_from_ox(solution[i]) for i in range(width))
+                for solution in result:  # a solution yields its values in the order of `variables`
+                    yield tuple([convert(term) for term in solution])
             except (OSError, RuntimeError) as err:
                 raise QueryError(f"{source}: {err}") from None
 
