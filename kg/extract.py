@@ -20,6 +20,7 @@ processed in parallel and cached; canonicalisation across articles happens in kg
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 import datetime
@@ -27,12 +28,17 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
+import numpy
+from spacy.attrs import ENT_IOB, ENT_TYPE, HEAD, IS_TITLE, LOWER, ORTH, POS, SENT_START
 from spacy.language import Language
 from spacy.matcher import DependencyMatcher, Matcher
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
+from spacy.vocab import Vocab
 
 from kg.dates import parse_date
-from kg.nlp import data_path, load_lexicon, load_toml
+from kg.nlp import (LITERAL_ATTRS, Needs, Test, TokenTable, UnsupportedPattern, data_path, holds, load_lexicon,
+                    load_toml, pattern_needs, token_tests)
 from kg.ontology import coarse_class, entity_classes
 
 __all__ = ["Mention", "Fact", "ArticleExtraction", "Rule", "load_rules", "extract_article", "PREDICATES"]
@@ -189,15 +195,306 @@ def load_rules() -> tuple[list[Rule], dict]:
     return rules, data.get("references", {})
 
 
+# --------------------------------------------------------------------------- matching
+#
+# One spaCy DependencyMatcher over all the rules would match every node of every rule against
+# every token of every line, and most lines hold none of the words most rules ask for
+# ("directed", "spin-off", "by"). So each rule is run on its own, and only on the lines that can
+# match it: a trigger index first (the literal words its pattern requires, looked up in the sets
+# of the line's words), then the tokens each of its nodes can stand on. Dep patterns are then
+# matched here over the parse read once per line (Doc.to_array); seq patterns, and any dep
+# pattern using an attribute form not implemented here, by spaCy's own matchers. The matches,
+# and their order for each rule, are those of spaCy's DependencyMatcher and Matcher
+# (tests/test_matching.py checks it rule by rule).
+
+#: The pseudo-column of a _ParseTable for the token extension rules use (the NAME macro).
+_NAME_COLUMN = -2
+_EXTENSIONS = {"kg_name": _NAME_COLUMN}
+#: Dependency operators implemented here (spaCy's DependencyMatcher runs patterns using others).
+_REL_OPS = frozenset({">", "<", ">>", "<<", ".", ".*", ";", ";*"})
+
+
+def _nodes(rule: Rule) -> list[dict]:
+    """The token patterns of a rule: the nodes of a dep pattern, the elements of a seq pattern."""
+    return [row["RIGHT_ATTRS"] for row in rule.pattern] if rule.kind == "dep" else rule.pattern
+
+
+class _ParseTable(TokenTable):
+    """A TokenTable of a parsed line, with its names, its trees and what matching patterns needs of them."""
+
+    __slots__ = ("_heads", "_roots")
+
+    def __init__(self, doc: Doc, columns: Iterable[int], names: list[int] | None = None):
+        super().__init__(doc, columns)
+        self._heads: list[int] | None = None
+        self._roots: list[int] | None = None
+        if names is not None:
+            self.set_names(names)
+
+    def set_names(self, names: list[int]) -> None:
+        """Say which tokens are names (``_.kg_name``): 1 or 0, token by token."""
+        self._columns[_NAME_COLUMN] = names
+
+    def window(self, shape: _SeqShape) -> tuple[int, int] | None:
+        """The stretch of tokens holding every match of a seq pattern of this shape; None if it cannot match.
+
+        Tokens passing the tests of each required element are looked for one after another, as
+        far apart as the elements between them allow.
+        """
+        reached: list[list[int]] = []   # for each required element, where it can be after the ones before
+        for k, tests in enumerate(shape.required):
+            found = self.candidates(tests)
+            if k:
+                low, high = shape.gaps[k - 1]
+                found = [i for i in found if any(low <= i - j <= high for j in reached[-1])]
+            if not found:
+                return None
+            reached.append(found)
+        for k in range(len(reached) - 1, 0, -1):   # where the first can be, with all the others after it
+            low, high = shape.gaps[k - 1]
+            reached[k - 1] = [j for j in reached[k - 1] if any(low <= i - j <= high for i in reached[k])]
+        first = reached[0]
+        start = 0 if shape.lead == _UNBOUNDED else max(0, first[0] - shape.lead)
+        end = self.size if shape.tail == _UNBOUNDED else min(self.size, reached[-1][-1] + shape.tail)
+        return start, end
+
+    def tree(self) -> tuple[list[int], list[int]]:
+        """Each token's head, and the root of its tree (the token that is its own head)."""
+        if self._heads is None:
+            heads = numpy.arange(self.size) + self._array[:, self._index[HEAD]].astype(numpy.int64)
+            roots = heads
+            while True:
+                up = heads[roots]
+                if (up == roots).all():
+                    break
+                roots = up
+            self._heads, self._roots = heads.tolist(), roots.tolist()
+        return self._heads, self._roots   # type: ignore[return-value]
+
+
+def _related(op: str, left: int, right: int, heads: list[int]) -> bool:
+    """Whether token `right` stands in relation `op` to token `left`, two tokens of one tree.
+
+    spaCy's REL_OP semantics: ">" right is a child of left, "<" its head, ">>" a descendant,
+    "<<" an ancestor, "." the next token, ".*" a later one, ";" the token before, ";*" an earlier one.
+    """
+    if op == ">":
+        return heads[right] == left and right != left
+    if op == "<":
+        return heads[left] == right and right != left
+    if op == ".":
+        return right == left + 1
+    if op == ".*":
+        return right > left
+    if op == ";":
+        return right == left - 1
+    if op == ";*":
+        return right < left
+    below, above = (left, right) if op == "<<" else (right, left)
+    while heads[below] != below:
+        below = heads[below]
+        if below == above:
+            return True
+    return False
+
+
+class _DepPattern:
+    """A DependencyMatcher pattern, matched over a _ParseTable with the results of spaCy's.
+
+    spaCy's DependencyMatcher takes, for each tree of the Doc, every combination of tokens that
+    match the nodes (in pattern order, each node's tokens ascending) and keeps those whose
+    relations hold: the same combinations, in the same order within a tree, as this depth-first
+    search through the nodes in pattern order.
+    """
+
+    def __init__(self, pattern: list[dict]):
+        if any("OP" in row["RIGHT_ATTRS"] for row in pattern):
+            raise UnsupportedPattern("a node with a quantifier")
+        self.nodes = tuple(token_tests(row["RIGHT_ATTRS"], _EXTENSIONS) for row in pattern)
+        position = {row["RIGHT_ID"]: j for j, row in enumerate(pattern)}
+        self.edges: tuple[tuple[int, str], ...] = ((-1, ""),) + tuple(
+            (position[row["LEFT_ID"]], row["REL_OP"]) for row in pattern[1:])
+        unknown = {op for _, op in self.edges[1:]} - _REL_OPS
+        if unknown or any(left >= j for j, (left, _) in enumerate(self.edges[1:], 1)):
+            raise UnsupportedPattern(f"operators {sorted(unknown)}" if unknown else "a node related to a later one")
+        # The nodes asking for words first: where a Doc lacks one, nothing else need be looked for.
+        literal = set(LITERAL_ATTRS.values())
+        self.order = sorted(range(len(self.nodes)), key=lambda j: not (
+            self.nodes[j] and self.nodes[j][0][0] in literal and self.nodes[j][0][1] != "not in"))
+
+    def __call__(self, table: _ParseTable) -> list[list[int]]:
+        """Each match: the token indices of the nodes, in pattern order."""
+        candidates: list[list[int]] = [[] for _ in self.nodes]
+        for node in self.order:
+            candidates[node] = table.candidates(self.nodes[node])
+            if not candidates[node]:
+                return []
+        heads, roots = table.tree()
+        size, edges = len(candidates), self.edges
+        chosen = [0] * size
+        matches: list[list[int]] = []
+
+        def extend(node: int, root: int) -> None:
+            if node == size:
+                matches.append(list(chosen))
+                return
+            left, op = edges[node]
+            anchor = chosen[left]
+            for i in candidates[node]:
+                if roots[i] == root and _related(op, anchor, i, heads):
+                    chosen[node] = i
+                    extend(node + 1, root)
+
+        for first in candidates[0]:
+            chosen[0] = first
+            extend(1, roots[first])
+        return matches
+
+
+_UNBOUNDED = 1 << 30   # a width with no upper bound ("*", "+", "{2,}")
+
+
+def _widths(op: str | None) -> tuple[int, int] | None:
+    """The least and the most tokens a seq element with quantifier `op` matches; None if unknown ("!")."""
+    if op is None or op == "1":
+        return 1, 1
+    fixed = {"?": (0, 1), "*": (0, _UNBOUNDED), "+": (1, _UNBOUNDED)}
+    if op in fixed:
+        return fixed[op]
+    bounds = re.fullmatch(r"\{(\d*)(,?)(\d*)\}", op)
+    if bounds is None or not (bounds.group(1) or bounds.group(3)):
+        return None
+    low = int(bounds.group(1) or 0)
+    high = int(bounds.group(3)) if bounds.group(3) else (_UNBOUNDED if bounds.group(2) else low)
+    return low, high
+
+
+@dataclass(frozen=True)
+class _SeqShape:
+    """What a seq pattern asks of a Doc, as far as can be checked without spaCy's Matcher.
+
+    Every match has a token passing the tests of each required element, in order; the starts of
+    two consecutive required elements are `gaps` apart (least, most); a match begins at most
+    `lead` tokens before its first required element, and ends at most `tail` tokens after the
+    start of its last one.
+    """
+
+    required: tuple[tuple[Test, ...], ...]
+    gaps: tuple[tuple[int, int], ...]
+    lead: int
+    tail: int
+
+    @classmethod
+    def of(cls, pattern: list[dict]) -> _SeqShape | None:
+        """The shape of a seq pattern; None if it has no required element or an element of unknown width."""
+        widths = [_widths(element.get("OP")) for element in pattern]
+        if any(width is None for width in widths):
+            return None
+        places = [k for k, (low, _) in enumerate(widths) if low > 0]   # type: ignore[misc]
+        if not places:
+            return None
+
+        def most(elements: Sequence[tuple[int, int] | None]) -> int:
+            total = sum(high for _, high in elements)   # type: ignore[misc]
+            return min(total, _UNBOUNDED)
+
+        gaps = tuple((sum(low for low, _ in widths[a:b]), most(widths[a:b]))   # type: ignore[misc]
+                     for a, b in zip(places, places[1:]))
+        return cls(tuple(token_tests(pattern[k], _EXTENSIONS, strict=False) for k in places), gaps,
+                   most(widths[:places[0]]), most(widths[places[-1]:]))
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    """A rule ready to run: its trigger, and what matches it."""
+
+    rule: Rule
+    needs: Needs                                      # the literal words a Doc must hold
+    shape: _SeqShape | None                           # where a seq pattern can match
+    pattern: _DepPattern | None                       # dep patterns matched here
+    matcher: DependencyMatcher | Matcher | None       # the others, by spaCy
+
+
+class _RuleMatcher:
+    """Runs every rule of relations.toml over a Doc, each only where it can match."""
+
+    def __init__(self, vocab: Vocab, rules: Sequence[Rule]):
+        self.rules: list[_CompiledRule] = []
+        columns = {HEAD}
+        for rule in rules:
+            pattern = matcher = None
+            shape = None
+            if rule.kind == "dep":
+                try:
+                    pattern = _DepPattern(rule.pattern)
+                except UnsupportedPattern:
+                    matcher = DependencyMatcher(vocab, validate=True)
+            else:
+                matcher = Matcher(vocab, validate=True)
+                shape = _SeqShape.of(rule.pattern)
+            if matcher is not None:
+                matcher.add(rule.id, [rule.pattern])
+            else:
+                DependencyMatcher(vocab, validate=True).add(rule.id, [rule.pattern])   # validated as spaCy would
+            compiled = _CompiledRule(rule, pattern_needs(_nodes(rule)), shape, pattern, matcher)
+            columns.update(column for tests in (*(pattern.nodes if pattern else ()), *(shape.required if shape else ()))
+                           for column, _, _ in tests)
+            self.rules.append(compiled)
+        # The trigger index: each word of the fewest-worded need of a rule -> the rules it may fire.
+        self.always = frozenset(place for place, compiled in enumerate(self.rules) if not compiled.needs)
+        self.index: dict[int, dict[int, list[int]]] = {}
+        for place, compiled in enumerate(self.rules):
+            if compiled.needs:
+                attr, words = min(compiled.needs, key=lambda need: len(need[1]))
+                for word in words:
+                    self.index.setdefault(attr, {}).setdefault(word, []).append(place)
+        self.word_attrs = frozenset(attr for compiled in self.rules for attr, _ in compiled.needs)
+        self.columns = tuple(sorted(columns | self.word_attrs))
+
+    def triggered(self, table: TokenTable) -> list[_CompiledRule]:
+        """The rules that may match the Doc of `table`, in order: those whose words it holds."""
+        words = table.words(self.word_attrs)
+        places = set(self.always)
+        for attr, index in self.index.items():
+            for word in words[attr] & index.keys():
+                places.update(index[word])
+        return [self.rules[place] for place in sorted(places) if holds(self.rules[place].needs, words)]
+
+    def __call__(self, table: _ParseTable) -> list[tuple[Rule, dict[str, Token]]]:
+        """Each match of a rule in a line: the rule, and the tokens of its named nodes.
+
+        `table` is the line's, with (at least) this matcher's `columns` and the names.
+        """
+        doc = table.doc
+        matches: list[tuple[Rule, dict[str, Token]]] = []
+        for compiled in self.triggered(table):
+            rule = compiled.rule
+            if compiled.pattern is not None:
+                for token_ids in compiled.pattern(table):
+                    matches.append((rule, {name: doc[i] for name, i in zip(rule.slots, token_ids)}))
+            elif rule.kind == "dep":
+                for _, token_ids in compiled.matcher(doc):   # type: ignore[misc]
+                    matches.append((rule, {name: doc[i] for name, i in zip(rule.slots, token_ids)}))
+            else:
+                # Only the stretch where it can match (the Matcher reads a Span without copying it).
+                window = table.window(compiled.shape) if compiled.shape else (0, len(doc))
+                if window is None:
+                    continue
+                offset = window[0]
+                for _, start, end, alignment in compiled.matcher(doc[slice(*window)], with_alignments=True):   # type: ignore[misc]
+                    nodes: dict[str, Token] = {}
+                    for token, element in zip(doc[offset + start:offset + end], alignment):
+                        name = rule.slots[element]
+                        if name:
+                            nodes.setdefault(name, token)
+                    matches.append((rule, nodes))
+        return matches
+
+
 @lru_cache(maxsize=4)
-def _matchers(vocab_id: int, vocab) -> tuple[DependencyMatcher, Matcher, dict[str, Rule]]:
+def _matchers(vocab_id: int, vocab: Vocab) -> _RuleMatcher:
     rules, _ = load_rules()
-    dep, seq = DependencyMatcher(vocab, validate=True), Matcher(vocab, validate=True)
-    by_id = {}
-    for rule in rules:
-        by_id[rule.id] = rule
-        (dep if rule.kind == "dep" else seq).add(rule.id, [rule.pattern])
-    return dep, seq, by_id
+    return _RuleMatcher(vocab, rules)
 
 
 # --------------------------------------------------------------------------- documents
@@ -210,38 +507,55 @@ def _register() -> None:
 
 _NOT_NAMES = frozenset(w.casefold() for w in load_toml("text_repair.toml")["names"]["not_names"])
 _PARTICLES = frozenset(load_toml("text_repair.toml")["names"]["particles"])
+# The same words as string hashes, to test the columns of Doc.to_array.
+_NOT_NAME_IDS = frozenset(get_string_id(w) for w in _NOT_NAMES)
+_PARTICLE_IDS = frozenset(get_string_id(w) for w in _PARTICLES)
+_NAME_LABEL_IDS = frozenset(get_string_id(label) for label in NAME_LABELS)
+_PROPN = get_string_id("PROPN")
+_NAME_ATTRS = (ENT_TYPE, POS, IS_TITLE, ENT_IOB, SENT_START, LOWER)   # what tells a name
+_OUTSIDE = 2   # ENT_IOB of a token outside any entity ("O")
 
 
-def _merge_names(doc: Doc) -> None:
-    """Make each name one token, so patterns see "Lina de Vries" as one node.
+def _merge_names(doc: Doc, columns: Iterable[int] = ()) -> _ParseTable:
+    """Make each name one token, so patterns see "Lina de Vries" as one node; mark names ``_.kg_name``.
 
     Runs of capitalised proper nouns the NER missed ("John Wick (Tom Hollis)") become names too.
+    Returns the merged line's table, with `columns` and the names (1 for a name, 0 otherwise).
     """
     _register()
-    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
-    extra, run = [], []
-    for token in list(doc) + [None]:
-        if token is not None and token.pos_ == "PROPN" and token.is_title and token.i not in taken \
-                and token.lower_ not in _NOT_NAMES:   # (only runs of two or more become names)
-            if not run and token.i > 0 and doc[token.i - 1].text in _PARTICLES and token.i - 1 not in taken:
-                run.append(token.i - 1)   # "de Vries"
-            run.append(token.i)
-            continue
-        if len(run) >= 2:
+    ents = doc.ents
+    taken = {i for ent in ents for i in range(ent.start, ent.end)}
+    pos, title, lower, orth = doc.to_array([POS, IS_TITLE, LOWER, ORTH]).reshape(len(doc), 4).T.tolist()
+    runs: list[list[int]] = []   # runs of capitalised proper nouns outside the entities
+    for i, (tag, is_title, word) in enumerate(zip(pos, title, lower)):
+        if tag == _PROPN and is_title and i not in taken and word not in _NOT_NAME_IDS:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    extra = []
+    for run in runs:
+        if run[0] > 0 and orth[run[0] - 1] in _PARTICLE_IDS and run[0] - 1 not in taken:
+            run.insert(0, run[0] - 1)   # "de Vries"
+        if len(run) >= 2:   # (only runs of two or more become names)
             extra.append(Span(doc, run[0], run[-1] + 1, label="NAME"))
-        run = []
     if extra:
-        doc.ents = list(doc.ents) + extra
-    with doc.retokenize() as retokenizer:
-        for ent in doc.ents:
-            if len(ent) > 1:
+        doc.ents = list(ents) + extra
+        ents = doc.ents
+    long = [ent for ent in ents if len(ent) > 1]
+    if long:
+        with doc.retokenize() as retokenizer:
+            for ent in long:
                 retokenizer.merge(ent)
-    for token in doc:
-        if token.ent_type_ in NAME_LABELS:
-            token._.kg_name = True
-        elif token.pos_ == "PROPN" and token.is_title and token.ent_iob_ == "O" and not token.is_sent_start \
-                and token.lower_ not in _NOT_NAMES:
-            token._.kg_name = True
+    table = _ParseTable(doc, {*columns, *_NAME_ATTRS})
+    names = [int(ent_type in _NAME_LABEL_IDS or (
+                 pos == _PROPN and title and iob == _OUTSIDE and start != 1 and lower not in _NOT_NAME_IDS))
+             for ent_type, pos, title, iob, start, lower in zip(*map(table.column, _NAME_ATTRS))]
+    table.set_names(names)
+    for i, name in enumerate(names):
+        if name:
+            doc[i]._.kg_name = True
+    return table
 
 
 class _Context:
@@ -254,6 +568,23 @@ class _Context:
         self.main_work = main_work
         self.main_franchise = main_franchise
         self.mentions = sorted(mentions, key=lambda m: m.start)
+        self._sentences: dict[tuple[int, int], tuple[Span, tuple[int, int, str]]] = {}
+
+    def sentence(self, token: Token, offset: int) -> tuple[Span, tuple[int, int, str]]:
+        """The sentence of `token`, of the block at `offset`, and its evidence: start, end and text.
+
+        The evidence is exactly the article's text between the two offsets, without the bullets
+        and spaces around the sentence.
+        """
+        sentence = _sentence(token)
+        key = (offset, sentence.start)
+        if key not in self._sentences:
+            text = sentence.text
+            lead = len(text) - len(text.lstrip(" \t•●▪-–—*"))
+            trail = len(text) - len(text.rstrip())
+            self._sentences[key] = sentence, (offset + sentence.start_char + lead, offset + sentence.end_char - trail,
+                                              text[lead:len(text) - trail])
+        return self._sentences[key]
 
     def last_before(self, kind: str, position: int) -> Mention | None:
         """The last mention of `kind` (a coarse class, or Hotel) that starts before `position`."""
@@ -444,20 +775,8 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]], *,
     ctx = _Context(references, result.main_work, _main(names, "Franchise"), names, published)
     seen: set[tuple] = set()
     for offset, doc in blocks:
-        _merge_names(doc)
-        dep, seq, by_id = _matchers(id(doc.vocab), doc.vocab)
-        matches: list[tuple[Rule, dict[str, Token]]] = []
-        for match_id, token_ids in dep(doc):
-            rule = by_id[doc.vocab.strings[match_id]]
-            matches.append((rule, {name: doc[i] for name, i in zip(rule.slots, token_ids)}))
-        for match_id, start, end, alignment in seq(doc, with_alignments=True):
-            rule = by_id[doc.vocab.strings[match_id]]
-            nodes = {}
-            for token, element in zip(doc[start:end], alignment):
-                name = rule.slots[element]
-                if name:
-                    nodes.setdefault(name, token)
-            matches.append((rule, nodes))
+        matcher = _matchers(id(doc.vocab), doc.vocab)
+        matches = matcher(_merge_names(doc, matcher.columns))
         matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
         for rule, nodes in matches:
             for fact in _facts(rule, nodes, offset, ctx, result.main_work):
@@ -500,9 +819,9 @@ def _past_tense(token: Token) -> bool:
     return verb.tag_ == "VBD" or any(c.tag_ == "VBD" and c.dep_ in {"aux", "auxpass"} for c in verb.children)
 
 
-def _pairs(people: list[Token], characters: list[Token], sentence: Span) -> list[tuple[Token, Token]]:
+def _pairs(people: list[Token], characters: list[Token], sentence: str) -> list[tuple[Token, Token]]:
     """Who plays whom: "A and B ... as X and Y, respectively" pairs in order; otherwise the slots as matched."""
-    if "respectively" in sentence.text.lower():
+    if "respectively" in sentence.lower():
         group_p = sorted({people[0], *[c for c in people[0].conjuncts if c._.kg_name]}, key=lambda t: t.i)
         group_c = sorted({characters[0], *[c for c in characters[0].conjuncts if c._.kg_name]}, key=lambda t: t.i)
         if len(group_p) == len(group_c) > 1:
@@ -513,13 +832,7 @@ def _pairs(people: list[Token], characters: list[Token], sentence: Span) -> list
 
 def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main_work: Mention | None) -> Iterator[Fact]:
     subject_class, object_class = PREDICATES[rule.predicate]
-    first = next(iter(nodes.values()))
-    sentence = _sentence(first)
-    text = sentence.text
-    lead = len(text) - len(text.lstrip(" \t•●▪-–—*"))
-    trail = len(text) - len(text.rstrip())
-    # The evidence is exactly the article's text between the two offsets.
-    where = (offset + sentence.start_char + lead, offset + sentence.end_char - trail, text[lead:len(text) - trail])
+    sentence, where = ctx.sentence(next(iter(nodes.values())), offset)
     if rule.predicate == "performance":
         if "work" in nodes:
             works = slot_mentions(nodes["work"], "Work", offset, ctx)
@@ -529,7 +842,7 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         explicit = _work_of_role(nodes["character"], offset)
         works = [w for w in ([explicit] if explicit else works) if _fit(w, "Work")]
         works = [_fit(w, "Work") for w in works]
-        for person_token, character_token in _pairs([nodes["person"]], [nodes["character"]], sentence):
+        for person_token, character_token in _pairs([nodes["person"]], [nodes["character"]], where[2]):
             for person in slot_mentions(person_token, "Person", offset, ctx, expand=False):
                 for character in slot_mentions(character_token, "Character", offset, ctx, expand=False):
                     person, character = _fit(person, "Person"), _fit(character, "Character")
