@@ -1,6 +1,6 @@
 """The build and query benchmark of issue 6: `kg build` against bare spaCy, on corpora of 100 to 10,000 articles.
 
-    python -m benchmarks.run                       # the default run (about 40 minutes on 2 cores)
+    python -m benchmarks.run                       # the default run (under an hour on 2 cores)
     python -m benchmarks.run --full 100 --sizes 100 --query-size 100    # a two-minute smoke run
 
 For each corpus size (benchmarks/corpus.py makes the corpora: the seeds' sentences recombined,
@@ -341,7 +341,7 @@ def plot(results: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000], help="corpus sizes to build")
-    parser.add_argument("--full", type=int, nargs="*", default=[100, 1000],
+    parser.add_argument("--full", type=int, nargs="*", default=[1000],
                         help="sizes that also get bare spaCy, 2 processes and the 1%% rebuild")
     parser.add_argument("--query-size", type=int, default=10000, help="the size whose graph the queries run on")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query (median)")
