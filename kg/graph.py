@@ -27,6 +27,7 @@ from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, b
 from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
+from kg.store import _from_ox, _to_ox
 
 __all__ = ["build_dataset", "graph_quads", "Digest", "article_key"]
 
@@ -40,8 +41,7 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
 
 
-def _iri(term: URIRef) -> ox.NamedNode:
-    return ox.NamedNode(str(term))
+_iri = _to_ox  # an rdflib IRI (the namespaces, mint) as Oxigraph's
 
 
 # The vocabulary, converted once.
@@ -88,8 +88,6 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
     """The whole graph (see graph_quads) as an rdflib Dataset in rdflib's memory store, for
     rdflib's API (a notebook, the reasoner, tests). `kg build` does not make it: it writes the
     quads as they come (kg.pipeline.write_outputs)."""
-    from kg.store import _from_ox
-
     ds = Dataset()
     bind_prefixes(ds)
     graphs: dict[ox.NamedNode, object] = {}

@@ -726,7 +726,7 @@ def one_reading_per_article(docs: list[Doc]) -> None:
     """A name the model found once is the same name wherever the article repeats it.
 
     Multi-word personal names found anywhere in the article's blocks are looked for wherever the
-    model missed them or read them as something else ("Besides Armas" read as a date), and so are
+    model missed them or read them as something else ("Besides Vries" read as a date), and so are
     their last words and particle forms ("de Vries", "Vries") when capitalised.
     """
     particles = frozenset(load_toml("text_repair.toml")["names"]["particles"])

@@ -465,10 +465,6 @@ def _oxigraph_copy(ds: Dataset) -> Dataset:
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
-def _ox(term) -> ox.NamedNode:
-    return ox.NamedNode(str(term))
-
-
 def summary(result: BuildResult) -> str:
     """The one-screen summary of a build (from what writing it gathered; gathered afresh if it was not written)."""
     lines = [f"articles: {len(result.articles)} read" + (f" ({result.cached} from cache)" if result.cached else "")
@@ -494,10 +490,12 @@ def summary(result: BuildResult) -> str:
 
 def _conflict_lines(digest: Digest) -> list[str]:
     """One line per conflict: what is disputed, each value with the articles that state it."""
+    from kg.store import _to_ox
+
     view, default = digest.view, ox.DefaultGraph()
 
     def value(node, prop):
-        return next((q.object for q in view.quads_for_pattern(node, _ox(prop), None, default)), None)
+        return next((q.object for q in view.quads_for_pattern(node, _to_ox(prop), None, default)), None)
 
     def label(node) -> str:
         if isinstance(node, ox.Literal):

@@ -36,7 +36,7 @@ _NER_HINT = {"PERSON": "Person", "ORG": "Organization", "GPE": "Place", "LOC": "
 class Entity:
     """One real thing of the graph."""
 
-    key: str                   # "person/ana-de-armas": kind and slug, the IRI's path
+    key: str                   # "person/lina-de-vries": kind and slug, the IRI's path
     cls: str                   # the most specific ontology class
     label: str
     surfaces: Counter = field(default_factory=Counter)

@@ -708,22 +708,10 @@ def _ox_quads(dataset: Graph) -> Iterator[ox.Quad]:
         yield ox.Quad(_to_ox(s), _to_ox(p), _to_ox(o), graph)
 
 
-def _ox_quads_of(dataset: Graph, s: Any, p: Any, o: Any) -> Iterator[ox.Quad]:
-    """The quads of `dataset` matching a pattern (Oxigraph terms or None), whichever store holds it."""
-    store = _oxigraph_of(dataset)
-    if store is not None:
-        yield from store.quads_for_pattern(s, p, o, None)
-        return
-    for q in _ox_quads(dataset):
-        if (s is None or q.subject == s) and (p is None or q.predicate == p) and (o is None or q.object == o):
-            yield q
-
-
 def _merged_store(dataset: Graph) -> ox.Store:
     """The merged view (see merged_view) in the default graph of a fresh Oxigraph store."""
-    claim_type, rdf_type = ox.NamedNode(str(FKG.Claim)), ox.NamedNode(str(RDF.type))
     sources = ox.NamedNode(str(_SOURCES_GRAPH))
-    claims = {q.subject for q in _ox_quads_of(dataset, None, rdf_type, claim_type)}
+    claims = {_to_ox(claim) for claim, _, _, _ in dataset.quads((None, RDF.type, FKG.Claim, None))}
     merged = ox.Store()
     merged.bulk_extend(
         ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
