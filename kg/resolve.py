@@ -98,6 +98,16 @@ def _edit_distance_at_most_one(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+@lru_cache(maxsize=1 << 16)
+def _one_deletion(word: str) -> frozenset[str]:
+    """`word` and each form of it less one letter: two words at most one edit apart share one of these.
+
+    >>> sorted(_one_deletion("abc"))
+    ['ab', 'abc', 'ac', 'bc']
+    """
+    return frozenset({word, *(word[:i] + word[i + 1:] for i in range(len(word)))})
+
+
 def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     """Group every mention that takes part in a fact into entities."""
     lexicon = load_lexicon()
@@ -154,7 +164,10 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
         full = sorted(keys, key=lambda k: (-len(word_of[k]), k))
         rank = {key: i for i, key in enumerate(full)}
         # Indexes instead of comparing every pair of names (quadratic in the names of a class):
-        # each name under its proper word suffixes, its first word, and itself less one word.
+        # each name under its proper word suffixes, its first word, and itself with one word
+        # replaced by a one-deletion form of it (two words one edit apart share such a form;
+        # "Tanner" and "Tannor" share "Tannr"), so that "Rob Tanner" meets "Rob Tannor" but
+        # not every other Rob.
         by_suffix: dict[tuple[str, ...], list[str]] = defaultdict(list)
         by_first: dict[str, list[str]] = defaultdict(list)
         by_gap: dict[tuple, list[str]] = defaultdict(list)
@@ -165,7 +178,8 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
             if len(ow) > 1:
                 by_first[ow[0]].append(key)
             for i in range(len(ow)):
-                by_gap[(len(ow), i, tuple(ow[:i]), tuple(ow[i + 1:]))].append(key)
+                for variant in _one_deletion(ow[i]):
+                    by_gap[(len(ow), i, tuple(ow[:i]), tuple(ow[i + 1:]), variant)].append(key)
         for key in full:
             w = word_of[key]
             longer: list[str] = []
@@ -185,7 +199,8 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                 continue
             if len(w) >= 2:
                 # Names of as many words differing in exactly one word, in the order of `full`.
-                near = sorted({o for i in range(len(w)) for o in by_gap.get((len(w), i, tuple(w[:i]), tuple(w[i + 1:])), ())
+                near = sorted({o for i in range(len(w)) for variant in _one_deletion(w[i])
+                               for o in by_gap.get((len(w), i, tuple(w[:i]), tuple(w[i + 1:]), variant), ())
                                if o != key}, key=rank.__getitem__)
                 for other in near:
                     if other in parent:
