@@ -736,10 +736,9 @@ def _graph_of(merged: ox.Store) -> Graph:
     """The default graph of `merged` as an rdflib Graph (in rdflib's memory store), triples added in sorted order."""
     graph = Graph()
     bind_prefixes(graph)
-    graph += sorted(
-        (_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
-        for t in merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    )
+    convert = _TermConverter()  # entities and properties recur in triple after triple
+    quads = sorted(merged.quads_for_pattern(None, None, None, ox.DefaultGraph()), key=_quad_key)
+    graph += [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in quads]
     return graph
 
 
