@@ -99,6 +99,10 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
     return ds
 
 
+#: Merged-view quads gathered before they go into Digest.view.
+_VIEW_BATCH = 50_000
+
+
 def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
                 resolution: Resolution, digest: Digest | None = None) -> Iterator[ox.Quad]:
     """Every quad of the graph once, in the order to write it: the sources graph, the conflicts
@@ -114,7 +118,10 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
     for quad in _graph_quads(articles, extractions, resolution, digest, view):
         digest.quads += 1
         yield quad
-    digest.view.bulk_extend(view)
+        if len(view) >= _VIEW_BATCH:  # into the store as it comes, not held twice
+            digest.view.extend(view)
+            view.clear()
+    digest.view.extend(view)
 
 
 def _graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],

@@ -38,7 +38,7 @@ from rdflib.namespace import SKOS
 from spacy.tokens import Doc
 
 from kg import __version__
-from kg.extract import ArticleExtraction, Fact, Mention, extract_article
+from kg.extract import ArticleExtraction, Fact, Mention, SharedValues, extract_article
 from kg.graph import Digest, build_dataset, graph_quads
 from kg.namespaces import FKG
 from kg.nlp import (
@@ -170,8 +170,11 @@ def _to_json(extraction: ArticleExtraction) -> dict:
 
 
 def _from_json(data: dict) -> ArticleExtraction:
-    def mention(raw):
-        return Mention(**raw) if raw else None
+    """The record _to_json wrote, its repeated values shared (ArticleExtraction.compact)."""
+    shared = SharedValues()
+
+    def mention(raw: dict | None) -> Mention | None:
+        return shared.mention(**raw) if raw else None
 
     facts = []
     for raw in data["facts"]:
@@ -179,8 +182,8 @@ def _from_json(data: dict) -> ArticleExtraction:
         raw["subject"] = mention(raw["subject"])
         raw["object"] = mention(raw["object"]) if isinstance(raw["object"], dict) else raw["object"]
         raw["work"] = mention(raw["work"])
-        facts.append(Fact(**raw))
-    return ArticleExtraction([Mention(**m) for m in data["mentions"]], facts, mention(data["main_work"]))
+        facts.append(shared.fact(**raw))
+    return ArticleExtraction([mention(m) for m in data["mentions"]], facts, mention(data["main_work"]))
 
 
 class Cache:
@@ -305,7 +308,7 @@ def build(
     for article, extraction in extracted:
         if cache:
             cache.put(article, extraction)
-        result.extractions.append(extraction)
+        result.extractions.append(extraction.compact())
         result.articles.append(article)
     if cache:
         result.problems.extend(cache.notes)
@@ -414,8 +417,9 @@ def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *,
     try:
         for path, data in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            written.append((tmp, path))
+            with _ctrl_c_held():  # a temporary file is made and recorded for removal, or not made
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+                written.append((tmp, path))
             # mkstemp makes 0600 files; the outputs get the usual permissions (umask applied).
             umask = os.umask(0)
             os.umask(umask)
@@ -433,15 +437,24 @@ def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *,
             Path(tmp).unlink(missing_ok=True)
         raise
     # The renames run with Ctrl-C held back, so they happen all together or not at all.
+    with _ctrl_c_held():
+        try:
+            for tmp, path in written:
+                os.replace(tmp, path)
+        finally:
+            for tmp, _ in written:
+                Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT held back (in the main thread, where Python handles it) until the block ends."""
     blocked = threading.current_thread() is threading.main_thread()
     if blocked:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        for tmp, path in written:
-            os.replace(tmp, path)
+        yield
     finally:
-        for tmp, _ in written:
-            Path(tmp).unlink(missing_ok=True)
         if blocked:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 

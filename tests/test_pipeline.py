@@ -200,3 +200,25 @@ def test_byte_identical_across_processes_with_different_hash_seeds(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.append({name: (out / name).read_bytes() for name in ("graph.trig", "graph.ttl", "graph.jsonld")})
     assert outputs[0] == outputs[1]
+
+
+def test_a_record_read_back_from_the_cache_is_equal_and_shares_its_repeated_values():
+    """Two facts of one sentence naming one mention: read back, one object and one string each."""
+    from kg.extract import ArticleExtraction, Fact, Mention
+    from kg.pipeline import _from_json, _to_json
+
+    sentence = "Mara Vell directed Ballerina and wrote it."
+    person = Mention("Mara Vell", 0, 9, "PERSON")
+    work = Mention("Ballerina", 19, 28, "Work", lexicon_id="work/ballerina")
+    record = ArticleExtraction(
+        [person, work],
+        [Fact("directedBy", work, person, "directed-by", 0.9, 0, 42, sentence),
+         Fact("writtenBy", work, person, "wrote", 0.8, 0, 42, sentence)],
+        work)
+    back = _from_json(json.loads(json.dumps(_to_json(record))))
+    assert back == record
+    directed, wrote = back.facts
+    assert directed.object is wrote.object is back.mentions[0]
+    assert directed.subject is wrote.subject is back.mentions[1] is back.main_work
+    assert directed.sentence is wrote.sentence
+    assert back.compact() == record
