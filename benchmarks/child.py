@@ -97,6 +97,10 @@ class _Timeout(BaseException):  # not an Exception: kg.store turns those into qu
     pass
 
 
+#: One JSON line at a time on stdout, from the main thread or the watchdog.
+_PRINTING = threading.Lock()
+
+
 def _alarm(signum, frame):
     raise _Timeout()
 
@@ -138,6 +142,7 @@ def queries(args: argparse.Namespace) -> None:
         times, rows, note = [], None, ""
         for _ in range(args.repeat):
             def expire(key: str = key, index: int = index) -> None:
+                _PRINTING.acquire()  # held until the process ends: no line of the main thread's cut in two
                 print(json.dumps({"index": index, "query": key, "median_ms": None, "runs": 0, "rows": None,
                                   "note": f"over {args.timeout:g} s"}), flush=True)
                 os._exit(3)
@@ -160,8 +165,9 @@ def queries(args: argparse.Namespace) -> None:
                 watchdog.cancel()
             if times[-1] > args.slow:  # a slow query is timed once: its median would not change the verdict
                 break
-        print(json.dumps({"index": index, "query": key, "median_ms": statistics.median(times) * 1000 if times else None,
-                          "runs": len(times), "rows": rows, "note": note}), flush=True)
+        with _PRINTING:
+            print(json.dumps({"index": index, "query": key, "median_ms": statistics.median(times) * 1000 if times else None,
+                              "runs": len(times), "rows": rows, "note": note}), flush=True)
 
 
 def main() -> None:
