@@ -37,7 +37,7 @@ from rdflib import Dataset
 from rdflib.namespace import SKOS
 from spacy.tokens import Doc
 
-from kg import __version__
+from kg import __version__, store
 from kg.extract import ArticleExtraction, Fact, Mention, SharedValues, extract_article
 from kg.graph import Digest, build_dataset, graph_quads
 from kg.namespaces import FKG
@@ -51,6 +51,7 @@ from kg.nlp import (
 )
 from kg.resolve import Resolution, resolve
 from kg.sources import Article, NoArticles, Problem, iter_sources
+from kg.store import _ox_quads, _oxigraph_of, _to_ox
 
 __all__ = ["BuildResult", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
 
@@ -469,8 +470,6 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     memory. A Dataset (say, with the reasoner's inferences added) is written through
     kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
-    from kg import store
-
     if isinstance(graph, BuildResult):
         digest = Digest()
         stream = graph.quads(digest)
@@ -493,8 +492,6 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
 def _oxigraph_copy(ds: Dataset) -> Dataset:
     """`ds` copied once into an Oxigraph-backed Dataset (unless it is one), which the exports then read natively."""
     from oxrdflib import OxigraphStore
-
-    from kg.store import _ox_quads, _oxigraph_of
 
     if _oxigraph_of(ds) is not None:
         return ds
@@ -528,8 +525,6 @@ def summary(result: BuildResult) -> str:
 
 def _conflict_lines(digest: Digest) -> list[str]:
     """One line per conflict: what is disputed, each value with the articles that state it."""
-    from kg.store import _to_ox
-
     view, default = digest.view, ox.DefaultGraph()
 
     def value(node, prop):
