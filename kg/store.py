@@ -732,12 +732,15 @@ def merged_view(dataset: Graph) -> Graph:
     return _graph_of(_merged_store(dataset))
 
 
-def _graph_of(merged: ox.Store) -> Graph:
-    """The default graph of `merged` as an rdflib Graph (in rdflib's memory store), triples added in sorted order."""
+def _graph_of(merged: ox.Store, *, sort: bool = True) -> Graph:
+    """The default graph of `merged` as an rdflib Graph (in rdflib's memory store), its triples
+    added in sorted order (or in the store's, for a writer that sorts its own output)."""
     graph = Graph()
     bind_prefixes(graph)
     convert = _TermConverter()  # entities and properties recur in triple after triple
-    quads = sorted(merged.quads_for_pattern(None, None, None, ox.DefaultGraph()), key=_quad_key)
+    quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    if sort:
+        quads = sorted(quads, key=_quad_key)
     graph += [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in quads]
     return graph
 
@@ -831,18 +834,20 @@ def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
         triples = [quad.triple for quad in sorted(quads, key=_quad_key)]
         ox.serialize(triples, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
-        text = _graph_of(merged).serialize(format="json-ld", context=_jsonld_context(), auto_compact=True)
-        # rdflib walks a set of subjects, whose order follows Python's hash seed: sort the nodes
-        # so the same graph gives the same bytes in every process.
-        data = json.loads(text)
+        from rdflib.plugins.serializers.jsonld import from_rdf
+
+        # rdflib's JSON-LD serialiser is from_rdf then json.dumps: the document is taken from
+        # from_rdf and written once, after sorting. rdflib walks a set of subjects, whose order
+        # follows Python's hash seed: the nodes are sorted so that the same graph gives the same
+        # bytes in every process, and so are a property's values (a set, unless @list).
+        data = from_rdf(_graph_of(merged, sort=False), _jsonld_context(), auto_compact=True)
         if isinstance(data.get("@graph"), list):
             data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
-            for node in data["@graph"]:  # and a property's values (a set, unless @list), which come from sets too
-                for key, values in node.items():
+            for node in data["@graph"]:
+                for values in node.values():
                     if isinstance(values, list):
                         values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-        out.write(text.encode("utf-8"))
+        out.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8"))
         out.write(b"\n")
     elif fmt == "graphml":
         import networkx as nx
