@@ -3,10 +3,11 @@
 See docs/model.md for the shape. Every IRI comes from kg.namespaces.mint; claims and conflicts
 are named by a hash of what they say, so the same input always gives the same graph.
 
-:func:`graph_quads` makes the quads as a stream, graph after graph, which `kg build` writes
-straight to graph.trig (kg.pipeline.write_outputs): the graph of 10,000 articles is never in
-memory as a whole (it took 14 GB in rdflib's memory store; benchmarks/). :func:`build_dataset`
-loads the same quads into an rdflib Dataset, for rdflib's API.
+:func:`graph_quads` makes the quads as a stream, graph after graph (:func:`graph_blocks`, one
+Block per named graph), which `kg build` writes straight to graph.trig (kg.pipeline
+write_outputs), an article's graph copied from the cache when its Block's key is there: the
+graph of 10,000 articles is never in memory as a whole (it took 14 GB in rdflib's memory store;
+benchmarks/). :func:`build_dataset` loads the same quads into an rdflib Dataset, for rdflib's API.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator, Sequence
+from functools import partial
+from typing import Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
@@ -29,7 +31,7 @@ from kg.resolve import Resolution
 from kg.sources import Article
 from kg.store import _from_ox, _to_ox
 
-__all__ = ["build_dataset", "graph_quads", "Digest", "article_key"]
+__all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "article_key"]
 
 
 def article_key(article: Article) -> str:
@@ -103,6 +105,20 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
 _VIEW_BATCH = 50_000
 
 
+@dataclass
+class Block:
+    """One named graph of the graph's stream (graph_blocks): its quads, made when asked for.
+
+    An article's block also has a `key`, a hash of everything its quads are made from besides
+    the article's extraction (its entities' IRIs, its claims, which of them a conflict prefers):
+    for one extraction of the article and one version of this module, the same key means the
+    same quads, so a cache can keep the block's serialisation under it (kg.pipeline).
+    """
+
+    quads: Callable[[], list[ox.Quad]]
+    key: str | None = None
+
+
 def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
                 resolution: Resolution, digest: Digest | None = None) -> Iterator[ox.Quad]:
     """Every quad of the graph once, in the order to write it: the sources graph, the conflicts
@@ -110,28 +126,36 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
 
     Each graph's quads come together, so a TriG writer fed this stream writes one block per
     graph; the order depends on nothing but the input, so the same corpus gives the same bytes.
-    Only the statements (references to the entities and to the extracted facts) are held in
-    memory, never the quads. `digest`, if given, is filled as the stream is read.
+    Only the statements (references to the entities and to the extracted facts) and one named
+    graph's quads are held in memory. `digest`, if given, is filled as the stream is read.
     """
     digest = digest if digest is not None else Digest()
-    view: list[ox.Quad] = []
-    for quad in _graph_quads(articles, extractions, resolution, digest, view):
-        digest.quads += 1
-        yield quad
-        if len(view) >= _VIEW_BATCH:  # into the store as it comes, not held twice
-            digest.view.extend(view)
-            view.clear()
-    digest.view.extend(view)
+    for block in graph_blocks(articles, extractions, resolution, digest):
+        quads = block.quads()
+        digest.quads += len(quads)
+        yield from quads
 
 
-def _graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
-                 resolution: Resolution, digest: Digest, view: list[ox.Quad]) -> Iterator[ox.Quad]:
+def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
+                 resolution: Resolution, digest: Digest) -> Iterator[Block]:
+    """graph_quads's named graphs, one Block each, in the same order.
+
+    The merged view and the summary's figures go into `digest` as the blocks come, whether or
+    not their quads are made (all but `digest.quads`, which counts the quads made).
+    """
     single = single_valued_properties()
     used: set[str] = set()
     nodes: dict[str, ox.NamedNode] = {}
     performances: set[ox.NamedNode] = set()
     statements: list[list[_Statement]] = []
     claims: list[_Claim] = []   # the claims of single-valued properties: the conflicts' input
+    view: list[ox.Quad] = []
+
+    def into_view(triples: Iterable[tuple]) -> None:
+        view.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
+        if len(view) >= _VIEW_BATCH:  # into the store as it comes, not held twice
+            digest.view.extend(view)
+            view.clear()
 
     def entity_iri(key: str, kind: str) -> ox.NamedNode:
         node = nodes.get(key)
@@ -186,14 +210,16 @@ def _graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtra
             else:
                 state(subject, FKG[fact.predicate], obj, fact)
 
-    for article in articles:
-        yield from _source_quads(article)
+    yield Block(lambda: [quad for article in articles for quad in _source_quads(article)])
     preferred: dict[ox.NamedNode, bool] = {}
-    for quad in _conflicts(articles, claims, preferred, digest):
-        view.append(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
-        yield quad
+    conflicts = list(_conflicts(articles, claims, preferred, digest))
+    into_view((q.subject, q.predicate, q.object) for q in conflicts)
+    yield Block(lambda: conflicts)
     for article, said in zip(articles, statements):
-        yield from _article_quads(article, said, preferred, digest, view)
+        into_view(_article_facts(said, digest))
+        key = _hash(article.sha256, article.published, *(
+            f"{st.claim.value} {st.subject.value} {st.predicate.value} {st.object} {preferred.get(st.claim)}" for st in said))
+        yield Block(partial(_article_quads, article, said, preferred), key)
     entities: list[ox.Quad] = []
     for performance in sorted(performances, key=lambda iri: iri.value):
         entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
@@ -207,8 +233,9 @@ def _graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtra
         entities.append(ox.Quad(iri, _PREF_LABEL, label, _ENTITIES))
         for alt in entity.alt_labels:
             entities.append(ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES))
-    view.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in entities)
-    yield from entities
+    into_view((q.subject, q.predicate, q.object) for q in entities)
+    digest.view.extend(view)
+    yield Block(lambda: entities)
 
 
 @dataclass
@@ -237,37 +264,45 @@ def _source_quads(article: Article) -> Iterator[ox.Quad]:
     yield ox.Quad(_iri(mint("graph", key)), _DERIVED, article_iri, _SOURCES)
 
 
-def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool],
-                   digest: Digest, view: list[ox.Quad]) -> Iterator[ox.Quad]:
-    """An article's graph: each fact it states, and each claim with its evidence, once (the facts also into `view`)."""
+def _article_facts(statements: list[_Statement], digest: Digest) -> list[tuple]:
+    """The facts (subject, predicate, object) an article's statements state, each once, in
+    order; its claims counted into `digest`."""
+    facts = dict.fromkeys((said.subject, said.predicate, said.object) for said in statements)
+    digest.claims += len({said.claim for said in statements})
+    digest.stated.update(p for _, p, _ in facts)
+    return list(facts)
+
+
+def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool]) -> list[ox.Quad]:
+    """An article's graph: each fact it states, and each claim with its evidence, once."""
     key = article_key(article)
     article_iri, graph = _iri(mint("article", key)), _iri(mint("graph", key))
     facts: set[tuple] = set()
     claims: set[ox.NamedNode] = set()
+    quads: list[ox.Quad] = []
+    add = quads.append
     for said in statements:
         s, p, o, fact, claim = said.subject, said.predicate, said.object, said.fact, said.claim
         if (s, p, o) not in facts:
             facts.add((s, p, o))
-            view.append(ox.Quad(s, p, o, ox.DefaultGraph()))
-            yield ox.Quad(s, p, o, graph)
+            add(ox.Quad(s, p, o, graph))
         if claim in claims:
             continue
         claims.add(claim)
-        digest.claims += 1
-        digest.stated.add(p)
-        yield ox.Quad(claim, _TYPE, _CLAIM, graph)
-        yield ox.Quad(claim, _TYPE, _STATEMENT, graph)
-        yield ox.Quad(claim, _SUBJECT, s, graph)
-        yield ox.Quad(claim, _PREDICATE, p, graph)
-        yield ox.Quad(claim, _OBJECT, o, graph)
-        yield ox.Quad(claim, _DERIVED, article_iri, graph)
-        yield ox.Quad(claim, _EVIDENCE, ox.Literal(fact.sentence), graph)
-        yield ox.Quad(claim, _START, ox.Literal(str(fact.sentence_start), datatype=_INTEGER), graph)
-        yield ox.Quad(claim, _END, ox.Literal(str(fact.sentence_end), datatype=_INTEGER), graph)
-        yield ox.Quad(claim, _RULE, ox.Literal(fact.rule), graph)
-        yield ox.Quad(claim, _CONFIDENCE, ox.Literal(str(Decimal(str(fact.confidence))), datatype=_DECIMAL), graph)
+        add(ox.Quad(claim, _TYPE, _CLAIM, graph))
+        add(ox.Quad(claim, _TYPE, _STATEMENT, graph))
+        add(ox.Quad(claim, _SUBJECT, s, graph))
+        add(ox.Quad(claim, _PREDICATE, p, graph))
+        add(ox.Quad(claim, _OBJECT, o, graph))
+        add(ox.Quad(claim, _DERIVED, article_iri, graph))
+        add(ox.Quad(claim, _EVIDENCE, ox.Literal(fact.sentence), graph))
+        add(ox.Quad(claim, _START, ox.Literal(str(fact.sentence_start), datatype=_INTEGER), graph))
+        add(ox.Quad(claim, _END, ox.Literal(str(fact.sentence_end), datatype=_INTEGER), graph))
+        add(ox.Quad(claim, _RULE, ox.Literal(fact.rule), graph))
+        add(ox.Quad(claim, _CONFIDENCE, ox.Literal(str(Decimal(str(fact.confidence))), datatype=_DECIMAL), graph))
         if claim in preferred:
-            yield ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[claim] else "false", datatype=_BOOLEAN), graph)
+            add(ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[claim] else "false", datatype=_BOOLEAN), graph))
+    return quads
 
 
 def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[ox.NamedNode, bool],

@@ -3,7 +3,8 @@
 The per-article step (:func:`extract_text`: text and date in, an ArticleExtraction of mentions
 and facts out) is a pure function of the article and the pipeline's version, so its result is
 cached under ``<out>/cache/`` keyed by both, and articles can be processed anywhere, in any
-order. `build` streams the articles through it (:func:`extract_stream`: the lines of consecutive
+order; each article's named graph is cached there too, as TriG, under a hash of what it is made
+from (kg.graph.Block), so a rebuild writes the unchanged ones as they were. `build` streams the articles through it (:func:`extract_stream`: the lines of consecutive
 articles share the model's batches, and only about one batch of Docs is in memory at a time), in
 one process or in a pool of worker processes that each load the model once. Canonicalisation and
 conflicts are global and run after. Output files are written aside and renamed into place, so
@@ -15,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gc
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -39,7 +42,7 @@ from spacy.tokens import Doc
 
 from kg import __version__, store
 from kg.extract import ArticleExtraction, Fact, Mention, SharedValues, extract_article
-from kg.graph import Digest, build_dataset, graph_quads
+from kg.graph import Block, Digest, build_dataset, graph_blocks, graph_quads
 from kg.namespaces import FKG
 from kg.nlp import (
     PIPELINE_VERSION,
@@ -75,6 +78,7 @@ class BuildResult:
     cached: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     digest: Digest | None = None   # the merged view and the summary's figures, once written
+    cache: Cache | None = field(default=None, repr=False)  # where write_outputs keeps the articles' graphs
     _dataset: Dataset | None = field(default=None, repr=False)
 
     def quads(self, digest: Digest | None = None) -> Iterator[ox.Quad]:
@@ -83,6 +87,12 @@ class BuildResult:
         if self.resolution is None:
             return iter(())
         return graph_quads(self.articles, self.extractions, self.resolution, digest)
+
+    def blocks(self, digest: Digest) -> Iterator[Block]:
+        """The graph's named graphs, in the order of `quads` (kg.graph.graph_blocks)."""
+        if self.resolution is None:
+            return iter(())
+        return graph_blocks(self.articles, self.extractions, self.resolution, digest)
 
     @property
     def dataset(self) -> Dataset | None:
@@ -164,6 +174,16 @@ def _rules_fingerprint(model_name: str) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
+def _graph_fingerprint() -> str:
+    """What an article's TriG block is made by, besides its key (kg.graph.Block): the code and Oxigraph's version."""
+    digest = hashlib.sha256(f"{ox.__version__}|{__version__}".encode())
+    package = Path(__file__).parent
+    for name in ("graph.py", "store.py", "namespaces.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _to_json(extraction: ArticleExtraction) -> dict:
     return {"mentions": [asdict(m) for m in extraction.mentions],
             "facts": [asdict(f) for f in extraction.facts],
@@ -229,6 +249,49 @@ class Cache:
         # checksum; syncing each (3 ms) would cost a build of 10,000 articles half a minute.
         _atomic_write_all({self._path(article): entry}, durable=False)
 
+    # An article's graph as TriG (kg.graph.Block), kept under its key: a rebuild writes the
+    # graphs of the articles whose entities, claims and conflicts did not change from here.
+
+    #: A block entry: {"sha256": "<the SHA-256 of the TriG>", "quads": <how many>}, a newline, the TriG.
+    _BLOCK = re.compile(rb'\{"sha256": "([0-9a-f]{64})", "quads": ([0-9]+)\}\n(.*)', re.DOTALL)
+
+    def _blocks(self) -> Path:
+        return self.folder / f"trig-{_graph_fingerprint()}"
+
+    def get_block(self, key: str) -> tuple[int, bytes] | None:
+        """(quad count, TriG) of the block kept under `key`, or None (a corrupted entry is reported)."""
+        path = self._blocks() / f"{key}.trig"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.notes.append(Problem(path, f"unreadable cache entry ({error}); rebuilt"))
+            return None
+        entry = self._BLOCK.fullmatch(data)
+        if entry is None or hashlib.sha256(entry.group(3)).hexdigest() != entry.group(1).decode():
+            why = "not a cache entry" if entry is None else "checksum mismatch"
+            self.notes.append(Problem(path, f"corrupted cache entry ({why}); rebuilt"))
+            return None
+        return int(entry.group(2)), entry.group(3)
+
+    def put_block(self, key: str, quads: int, trig: bytes) -> None:
+        entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
+        _atomic_write_all({self._blocks() / f"{key}.trig": entry}, durable=False)
+
+    def keep_blocks(self, keys: set[str]) -> None:
+        """Remove the blocks not under `keys` (those of the last write), and those an older
+        version of the code wrote: an article's graph changes with its entities, and old
+        versions would pile up build after build."""
+        current = self._blocks()
+        for folder in self.folder.glob("trig-*"):
+            if folder != current:
+                shutil.rmtree(folder, ignore_errors=True)
+        if current.is_dir():
+            for path in current.glob("*.trig"):
+                if path.stem not in keys:
+                    path.unlink(missing_ok=True)
+
 
 # --------------------------------------------------------------------------- build
 
@@ -286,7 +349,7 @@ def build(
     loaded = time.perf_counter()
     result.timings["load"] = loaded - started
     model_name = f"{nlp.meta.get('name')}-{nlp.meta.get('version')}"
-    cache = Cache(cache_dir, _rules_fingerprint(model_name)) if cache_dir else None
+    cache = result.cache = Cache(cache_dir, _rules_fingerprint(model_name)) if cache_dir else None
 
     def uncached() -> Iterator[Article]:
         """The articles to extract; problems and cache hits are recorded on the way."""
@@ -464,17 +527,16 @@ def _ctrl_c_held() -> Iterator[None]:
 def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
 
-    From a BuildResult, the graph streams from kg.graph.graph_quads into graph.trig (in that
-    order: one block per named graph), and the merged view, a small part of it, is gathered on
+    From a BuildResult, the graph streams into graph.trig one named graph at a time (_write_trig,
+    each article's from the cache where it is kept), and the merged view, a small part of it, is gathered on
     the way for graph.ttl and graph.jsonld (`graph.digest`); the whole graph is never in
     memory. A Dataset (say, with the reasoner's inferences added) is written through
     kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     if isinstance(graph, BuildResult):
         digest = Digest()
-        stream = graph.quads(digest)
         writers = {
-            "graph.trig": lambda handle: store.write_quads(stream, "trig", handle),
+            "graph.trig": lambda handle: _write_trig(graph, digest, handle),
             "graph.ttl": lambda handle: store.export_merged(digest.view, "turtle", handle),
             "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle),
         }
@@ -487,6 +549,37 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
                  for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld"))}
         _atomic_write_all(files)
     return {path.name: path for path in files}
+
+
+def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
+    """graph.trig, named graph after named graph (BuildResult.blocks), filling `digest`.
+
+    An article's graph is copied from the build's cache when its block is kept there (the
+    rebuild after a few articles changed makes only theirs, and those whose entities or
+    conflicts moved), else made, written and kept; the blocks no longer written are removed.
+    The bytes are those of kg.store.write_quads over the whole stream.
+    """
+    cache = result.cache
+    noted = len(cache.notes) if cache else 0
+    kept: set[str] = set()
+    started = False
+    for block in result.blocks(digest):
+        entry = cache.get_block(block.key) if cache and block.key else None
+        if entry is None:
+            quads = block.quads()
+            entry = (len(quads), store.trig_block(quads))
+            if cache and block.key:
+                cache.put_block(block.key, *entry)
+        if block.key:
+            kept.add(block.key)
+        if entry[1] and not started:
+            out.write(store.trig_prefixes())
+            started = True
+        digest.quads += entry[0]
+        out.write(entry[1])
+    if cache:
+        cache.keep_blocks(kept)
+        result.problems.extend(cache.notes[noted:])
 
 
 def _oxigraph_copy(ds: Dataset) -> Dataset:
@@ -575,7 +668,10 @@ def cli_build(args: argparse.Namespace) -> int:
         except Exception as error:  # an inconsistent graph or no Java: say so, keep the extracted graph
             print(f"kg build: --reason failed, graph written without inferences: {error}", file=sys.stderr)
     # With inferences the graph is the dataset's, written sorted; else it streams from the records.
+    reported = len(result.problems)
     paths = write_outputs(result.dataset if args.reason else result, args.out)
+    for problem in result.problems[reported:]:  # a kept graph of the cache found corrupted
+        print(f"kg build: {problem}", file=sys.stderr)
     if not args.quiet:
         print(summary(result))
         print("wrote " + ", ".join(str(p) for p in paths.values()))

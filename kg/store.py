@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import re
@@ -824,6 +825,30 @@ def write_quads(quads: Iterable[ox.Quad], fmt: str, out: IO[bytes]) -> None:
     """Serialise `quads`, in the order given, as TriG (with kg's prefixes) or N-Quads, streaming."""
     rdf_format = ox.RdfFormat.TRIG if fmt == "trig" else ox.RdfFormat.N_QUADS
     ox.serialize(quads, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "trig" else None)
+
+
+@functools.cache
+def trig_prefixes() -> bytes:
+    """The lines a TriG file written by write_quads starts with: kg's prefixes."""
+    probe = ox.NamedNode("urn:x-kg:probe")
+    text = ox.serialize([ox.Quad(probe, probe, probe, probe)], None, ox.RdfFormat.TRIG, prefixes=_WRITE_PREFIXES)
+    return text[:text.index(b"<urn:x-kg:probe> {")]
+
+
+def trig_block(quads: Sequence[ox.Quad]) -> bytes:
+    """The TriG of `quads`, all in one named graph, without the prefix lines (trig_prefixes).
+
+    trig_prefixes() followed by the blocks of consecutive graphs are the bytes write_quads
+    writes for all their quads in one stream (tests/test_store.py), so a graph's block can be
+    kept and written again without making its quads.
+    """
+    if not quads:
+        return b""
+    text = ox.serialize(quads, None, ox.RdfFormat.TRIG, prefixes=_WRITE_PREFIXES)
+    head = trig_prefixes()
+    if not text.startswith(head):
+        raise ValueError("Oxigraph's TriG did not start with the prefix lines")
+    return text[len(head):]
 
 
 def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:

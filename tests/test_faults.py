@@ -196,7 +196,7 @@ def _crash_after(calls: int):
         pytest.param(kg.pipeline, "extract_article", 0, id="first-extraction"),
         pytest.param(kg.pipeline, "extract_article", FEW - 2, id="next-to-last-extraction"),
         pytest.param(kg.pipeline, "resolve", 0, id="resolve"),
-        pytest.param(kg.pipeline, "graph_quads", 0, id="graph"),
+        pytest.param(kg.store, "trig_block", 2, id="graph"),  # an article's graph, two graphs written (and kept)
         pytest.param(kg.store, "export_merged", 0, id="second-serialisation"),
         pytest.param(kg.store, "export_merged", 1, id="last-serialisation"),
     ],
@@ -264,6 +264,33 @@ def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_out, quick_build, c
     assert temp_files(out) == []
 
     # rebuilt: the next build trusts it again and reports nothing
+    assert main(["build", str(SEEDS), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert contents(out) == clean
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"", id="emptied"),
+        pytest.param(lambda data: data.replace(b"fkg:", b"fkh:", 1), id="edited-graph"),
+    ],
+)
+def test_corrupted_kept_graph_is_reported_and_made_again(seeds_out, quick_build, capsys, corrupt):
+    out, clean = seeds_out
+    kept = sorted((out / "cache").rglob("*.trig"))  # the articles' graphs as TriG (Cache.put_block)
+    assert len(kept) == 5
+    victim = kept[1]
+    victim.write_bytes(corrupt(victim.read_bytes()))
+
+    code = main(["build", str(SEEDS), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1
+    assert len(err) == 1, err
+    assert str(victim) in err[0] and "corrupted cache entry" in err[0] and "rebuilt" in err[0]
+    assert contents(out) == clean  # the article's graph was made again, not copied
+    assert temp_files(out) == []
     assert main(["build", str(SEEDS), "--out", str(out), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
     assert contents(out) == clean

@@ -124,6 +124,43 @@ def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_build, quick_build,
     assert quick_build([SEEDS], cache_dir=copy).cached == 5
 
 
+def _blocks(cache: Path) -> set[str]:
+    """The articles' graphs kept in a build's cache (kg.pipeline.Cache.put_block)."""
+    return {p.name for p in cache.rglob("*.trig")}
+
+
+def test_a_rebuild_makes_only_the_graphs_of_what_changed(seeds_build, quick_build, tmp_path, monkeypatch):
+    _, cache, _ = seeds_build
+    kept = _blocks(cache)
+    assert len(kept) == 5  # every seed article states facts: five article graphs
+    copy, corpus = tmp_path / "cache", tmp_path / "seeds"
+    shutil.copytree(cache, copy)
+    older = next(copy.iterdir()) / "trig-0123456789abcdef"  # kept by an older version of kg
+    older.mkdir()
+    (older / "0123456789abcdef.trig").write_bytes(b"old")
+    shutil.copytree(SEEDS, corpus)
+    edited = corpus / "003_486e2a57a332a372.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nTickets go on sale next week.\n", encoding="utf-8")
+
+    made = []
+    real = kg.store.trig_block
+    monkeypatch.setattr(kg.store, "trig_block", lambda quads: made.append(len(quads)) or real(quads))
+    result = quick_build([corpus], cache_dir=copy)
+    write_outputs(result, tmp_path / "out")
+    # made afresh: the sources, the conflicts, the edited article's graph and the entities;
+    # the four other articles' graphs come from the cache
+    assert len(made) == 4
+    assert result.problems == []
+    after = _blocks(copy)
+    assert len(after) == 5 and len(after - kept) == 1  # the edited article's graph replaced its old one
+    assert not older.exists()
+    monkeypatch.setattr(kg.store, "trig_block", real)
+    clean = quick_build([corpus])
+    write_outputs(clean, tmp_path / "clean")
+    assert contents(tmp_path / "out") == contents(tmp_path / "clean")
+    assert result.digest.quads == clean.digest.quads
+
+
 # --------------------------------------------------------------------------- the seeds against the gold
 
 

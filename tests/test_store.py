@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import groupby
 from pathlib import Path
 
 import networkx as nx
@@ -531,6 +532,18 @@ def test_graphml_ids_are_unique_xml_name_tokens(dataset):
     assert node_ids and edge_ids
     assert len(set(node_ids)) == len(node_ids) and len(set(edge_ids)) == len(edge_ids)
     assert all(re.fullmatch(r"[\w.:-]+", i) for i in node_ids + edge_ids)
+
+
+def test_trig_blocks_one_after_another_are_the_trig_of_the_whole_stream(dataset):
+    quads = sorted(store._ox_quads(dataset), key=store._quad_key)  # graph by graph
+    whole = io.BytesIO()
+    store.write_quads(quads, "trig", whole)
+    blocks = [store.trig_block(list(graph)) for _, graph in groupby(quads, key=lambda q: q.graph_name)]
+    assert len(blocks) == 6  # the fixture's sources, conflicts, entities and three article graphs
+    assert store.trig_prefixes() + b"".join(blocks) == whole.getvalue()
+    assert store.trig_prefixes().splitlines()[0].startswith(b"@prefix ")
+    assert all(line.startswith(b"@prefix ") for line in store.trig_prefixes().splitlines())
+    assert store.trig_block([]) == b""
 
 
 def test_export_of_an_rdflib_memory_dataset_matches(dataset):
