@@ -734,9 +734,12 @@ def merged_view(dataset: Graph) -> Graph:
 
 
 def _graph_of(merged: ox.Store, *, sort: bool = True) -> Graph:
-    """The default graph of `merged` as an rdflib Graph (in rdflib's memory store), its triples
-    added in sorted order (or in the store's, for a writer that sorts its own output)."""
-    graph = Graph()
+    """The default graph of `merged` as an rdflib Graph, its triples added in sorted order (or in
+    the store's, for a writer that sorts its own output).
+
+    The graph is in rdflib's SimpleMemory store: one graph needs no contexts, and it fills and
+    answers faster than the Memory store (graph.jsonld of 1,000 articles: 0.93 -> 0.73 s)."""
+    graph = Graph(store="SimpleMemory")
     bind_prefixes(graph)
     convert = _TermConverter()  # entities and properties recur in triple after triple
     quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
