@@ -541,8 +541,8 @@ def test_trig_blocks_one_after_another_are_the_trig_of_the_whole_stream(dataset)
     blocks = [store.trig_block(list(graph)) for _, graph in groupby(quads, key=lambda q: q.graph_name)]
     assert len(blocks) == 6  # the fixture's sources, conflicts, entities and three article graphs
     assert store.trig_prefixes() + b"".join(blocks) == whole.getvalue()
-    assert store.trig_prefixes().splitlines()[0].startswith(b"@prefix ")
-    assert all(line.startswith(b"@prefix ") for line in store.trig_prefixes().splitlines())
+    prefix_lines = store.trig_prefixes().splitlines()
+    assert prefix_lines and all(line.startswith(b"@prefix ") for line in prefix_lines)
     assert store.trig_block([]) == b""
 
 
