@@ -4,11 +4,12 @@ The per-article step (:func:`extract_text`: text and date in, an ArticleExtracti
 and facts out) is a pure function of the article and the pipeline's version, so its result is
 cached under ``<out>/cache/`` keyed by both, and articles can be processed anywhere, in any
 order; each article's named graph is cached there too, as TriG, under a hash of what it is made
-from (kg.graph.Block), so a rebuild writes the unchanged ones as they were. `build` streams the articles through it (:func:`extract_stream`: the lines of consecutive
-articles share the model's batches, and only about one batch of Docs is in memory at a time), in
-one process or in a pool of worker processes that each load the model once. Canonicalisation and
-conflicts are global and run after. Output files are written aside and renamed into place, so
-an interrupted build never leaves a half-written graph where the previous good one was.
+from (kg.graph.Block), so a rebuild writes the unchanged ones as they were. `build` streams the
+articles through it (:func:`extract_stream`: the lines of consecutive articles share the model's
+batches, and only about one batch of Docs is in memory at a time), in one process or in a pool
+of worker processes that each load the model once. Canonicalisation and conflicts are global
+and run after. Output files are written aside and renamed into place, so an interrupted build
+never leaves a half-written graph where the previous good one was.
 docs/scaling.md says how the same steps would run on a cluster.
 """
 
@@ -228,18 +229,36 @@ class Cache:
 
     def get(self, article: Article) -> ArticleExtraction | None:
         path = self._path(article)
-        if not path.exists():
+        entry = self._verified(path, self._ENTRY)
+        if entry is None:
             return None
         try:
-            entry = self._ENTRY.fullmatch(path.read_bytes())
-            if entry is None:
-                raise ValueError("not a cache entry")
-            if hashlib.sha256(entry.group(2)).hexdigest() != entry.group(1).decode():
-                raise ValueError("checksum mismatch")
             return _from_json(json.loads(entry.group(2)))
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            self.notes.append(Problem(path, f"corrupted cache entry ({error}); rebuilt"))
+        except (ValueError, KeyError, TypeError) as error:
+            self._corrupted(path, error)
             return None
+
+    def _verified(self, path: Path, layout: re.Pattern[bytes]) -> re.Match[bytes] | None:
+        """The entry at `path` matched against `layout`, whose group 1 is the SHA-256 of its last
+        group, the body; None when there is no entry, or when it is corrupted (and then reported)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self._corrupted(path, error)
+            return None
+        entry = layout.fullmatch(data)
+        if entry is None:
+            self._corrupted(path, "not a cache entry")
+        elif hashlib.sha256(entry.group(entry.lastindex)).hexdigest() != entry.group(1).decode():
+            self._corrupted(path, "checksum mismatch")
+        else:
+            return entry
+        return None
+
+    def _corrupted(self, path: Path, why: object) -> None:
+        self.notes.append(Problem(path, f"corrupted cache entry ({why}); rebuilt"))
 
     def put(self, article: Article, extraction: ArticleExtraction) -> None:
         body = json.dumps(_to_json(extraction), sort_keys=True).encode("utf-8")
@@ -260,20 +279,8 @@ class Cache:
 
     def get_block(self, key: str) -> tuple[int, bytes] | None:
         """(quad count, TriG) of the block kept under `key`, or None (a corrupted entry is reported)."""
-        path = self._blocks() / f"{key}.trig"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            self.notes.append(Problem(path, f"unreadable cache entry ({error}); rebuilt"))
-            return None
-        entry = self._BLOCK.fullmatch(data)
-        if entry is None or hashlib.sha256(entry.group(3)).hexdigest() != entry.group(1).decode():
-            why = "not a cache entry" if entry is None else "checksum mismatch"
-            self.notes.append(Problem(path, f"corrupted cache entry ({why}); rebuilt"))
-            return None
-        return int(entry.group(2)), entry.group(3)
+        entry = self._verified(self._blocks() / f"{key}.trig", self._BLOCK)
+        return None if entry is None else (int(entry.group(2)), entry.group(3))
 
     def put_block(self, key: str, quads: int, trig: bytes) -> None:
         entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
@@ -528,9 +535,9 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
 
     From a BuildResult, the graph streams into graph.trig one named graph at a time (_write_trig,
-    each article's from the cache where it is kept), and the merged view, a small part of it, is gathered on
-    the way for graph.ttl and graph.jsonld (`graph.digest`); the whole graph is never in
-    memory. A Dataset (say, with the reasoner's inferences added) is written through
+    each article's from the cache where it is kept), and the merged view, a small part of it, is
+    gathered on the way for graph.ttl and graph.jsonld (`graph.digest`); the whole graph is never
+    in memory. A Dataset (say, with the reasoner's inferences added) is written through
     kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     if isinstance(graph, BuildResult):
