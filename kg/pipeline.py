@@ -31,7 +31,7 @@ import threading
 import time
 from collections import Counter, deque
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import islice
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
@@ -185,10 +185,31 @@ def _graph_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+_MENTION_FIELDS = tuple(f.name for f in fields(Mention))
+_FACT_FIELDS = tuple(f.name for f in fields(Fact))
+
+
 def _to_json(extraction: ArticleExtraction) -> dict:
-    return {"mentions": [asdict(m) for m in extraction.mentions],
-            "facts": [asdict(f) for f in extraction.facts],
-            "main_work": asdict(extraction.main_work) if extraction.main_work else None}
+    """The record as JSON values: what dataclasses.asdict gives, made field by field, each mention
+    once (a fact's mentions recur; asdict would copy them recursively, call after call)."""
+    made: dict[Mention, dict] = {}
+
+    def mention(m: Mention) -> dict:
+        raw = made.get(m)
+        if raw is None:
+            raw = made[m] = {name: getattr(m, name) for name in _MENTION_FIELDS}
+        return raw
+
+    def fact(f: Fact) -> dict:
+        raw = {name: getattr(f, name) for name in _FACT_FIELDS}
+        raw["subject"] = mention(f.subject)
+        raw["object"] = mention(f.object) if isinstance(f.object, Mention) else f.object
+        raw["work"] = mention(f.work) if f.work else None
+        return raw
+
+    return {"mentions": [mention(m) for m in extraction.mentions],
+            "facts": [fact(f) for f in extraction.facts],
+            "main_work": mention(extraction.main_work) if extraction.main_work else None}
 
 
 def _from_json(data: dict) -> ArticleExtraction:
