@@ -52,7 +52,6 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
-from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Identifier
@@ -223,9 +222,12 @@ def _from_ox(term: Any) -> Identifier | None:
 
 def _oxigraph_of(dataset: Graph) -> ox.Store | None:
     """The pyoxigraph store under an oxrdflib-backed graph, or None for any other store."""
+    # oxrdflib is imported where a graph is loaded (it brings rdflib's SPARQL parser, a tenth of
+    # the second `kg build` takes to start); until then no graph can be held by it.
+    oxrdflib = sys.modules.get("oxrdflib")
     store = dataset.store
     # oxrdflib exposes the pyoxigraph store only as a private property; pinned to oxrdflib 0.5.
-    return store._inner if isinstance(store, OxigraphStore) else None
+    return store._inner if oxrdflib is not None and isinstance(store, oxrdflib.OxigraphStore) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +340,8 @@ def load_graph(path: Path | str, *, engine: str = "oxigraph") -> Dataset:
     fmt, source = _read(path)
     try:
         if engine == "oxigraph":
+            from oxrdflib import OxigraphStore
+
             store = ox.Store()
             store.load(format=fmt, **source)
             dataset = Dataset(store=OxigraphStore(store=store), default_union=True)

@@ -259,3 +259,15 @@ def test_a_record_read_back_from_the_cache_is_equal_and_shares_its_repeated_valu
     assert directed.subject is wrote.subject is back.mentions[1] is back.main_work
     assert directed.sentence is wrote.sentence
     assert back.compact() == record
+
+
+def test_the_build_does_not_import_the_query_engine_bridge():
+    # oxrdflib brings rdflib's SPARQL parser, a tenth of a build's start-up, which a rebuild of a
+    # few articles feels; only loading a graph for a query needs it.
+    import subprocess
+    import sys
+
+    code = "import sys, kg.cli, kg.pipeline; print(sorted(m for m in ('oxrdflib', 'rdflib.plugins.sparql') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
