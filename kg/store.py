@@ -222,8 +222,8 @@ def _from_ox(term: Any) -> Identifier | None:
 
 def _oxigraph_of(dataset: Graph) -> ox.Store | None:
     """The pyoxigraph store under an oxrdflib-backed graph, or None for any other store."""
-    # oxrdflib is imported where a graph is loaded (it brings rdflib's SPARQL parser, a tenth of
-    # the second `kg build` takes to start); until then no graph can be held by it.
+    # oxrdflib is imported only where a graph is loaded (it brings rdflib's SPARQL parser: 0.1 s
+    # of the 1 s `kg build` takes to start); until then, no graph can be held by it.
     oxrdflib = sys.modules.get("oxrdflib")
     store = dataset.store
     # oxrdflib exposes the pyoxigraph store only as a private property; pinned to oxrdflib 0.5.
