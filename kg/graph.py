@@ -57,7 +57,7 @@ _INTEGER, _DECIMAL, _BOOLEAN, _DATE = _iri(XSD.integer), _iri(XSD.decimal), _iri
 _SOURCES, _ENTITIES, _CONFLICTS = _iri(GRAPH_SOURCES), _iri(GRAPH_ENTITIES), _iri(GRAPH_CONFLICTS)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Claim:
     iri: ox.NamedNode
     article: int
@@ -163,13 +163,21 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
             node = nodes[key] = _iri(mint(kind, key.split("/", 1)[1]))
         return node
 
+    properties: dict[URIRef, ox.NamedNode] = {}   # a score of properties, each converted once
+
+    def predicate(p: URIRef) -> ox.NamedNode:
+        node = properties.get(p)
+        if node is None:
+            node = properties[p] = _iri(p)
+        return node
+
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
         said: list[_Statement] = []
         statements.append(said)
 
         def state(s: ox.NamedNode, p: URIRef, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
             claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
-            said.append(_Statement(claim, s, _iri(p), o, fact))
+            said.append(_Statement(claim, s, predicate(p), o, fact))
             if p in single:
                 claims.append(_Claim(claim, index, s, p, o))
 
@@ -238,7 +246,7 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     yield Block(lambda: entities)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Statement:
     """One claim of an article, its terms resolved."""
 
