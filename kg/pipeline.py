@@ -170,7 +170,7 @@ def _rules_fingerprint(model_name: str) -> str:
         digest.update(data_path(name).read_bytes())
     # The per-article code too: a changed rule runner must not reuse old extractions.
     package = Path(__file__).parent
-    for name in ("nlp.py", "extract.py", "dates.py", "sources.py"):
+    for name in ("nlp.py", "attribute_ruler.py", "extract.py", "dates.py", "sources.py"):
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 
