@@ -1,18 +1,20 @@
-"""The model's attribute ruler, its one-token patterns looked up in a table instead of matched one by one.
+"""The model's attribute ruler, its patterns looked up in tables instead of tried one by one.
 
 A pretrained English pipeline maps each tagger tag to a part of speech and morphology, and fixes
 a few words' lemmas, with spaCy's AttributeRuler: 179 Matcher patterns in en_core_web_sm, almost
 all of one token ({"TAG": "NN"}, {"LOWER": "n't", "TAG": "RB"}). spaCy's Matcher tries every
 pattern at every token, which made the attribute ruler 15% of the model's time on kg's lines,
-more than the parser. IndexedAttributeRuler gives the same matches from tables: the patterns of
-one token that test plain values are grouped by the attributes they test, and each group is one
-dict keyed by those attributes' values, so a token costs one lookup per group. Every other
-pattern (several tokens, operators, sets of values) stays with a Matcher of its own. Applying the
-matches is spaCy's own AttributeRuler.set_annotations, in the same order (by rule, later rules
-winning), so a Doc comes out with the same attributes.
+more than the parser. IndexedAttributeRuler finds the same matches through tables. A pattern
+without operators has a token that tests plain values or sets of them ({"TAG": "VB", "LOWER":
+{"IN": ["be", "do"]}}); the patterns are grouped by the attributes that token tests, each group is
+a dict keyed by their values, so a position of a Doc costs one lookup per group, and only what
+the lookup leaves (the pattern's other tokens, NOT_IN, REGEX) is checked where it answers. The
+few patterns without such a token, or with operators, stay with a Matcher of their own. The
+matches are applied by spaCy's own AttributeRuler.set_annotations, in the same order (by rule,
+later rules winning), so a Doc comes out with the same attributes.
 
-load_pipeline puts it in place of the model's ruler, with the model's own patterns:
-replace_attribute_ruler.
+kg.nlp.load_pipeline puts it in place of the model's ruler, with the model's own patterns
+(replace_attribute_ruler).
 """
 
 from __future__ import annotations
