@@ -2,12 +2,13 @@
 
 Prints one JSON object on stdout (`queries`: one JSON line per query run). Three kinds:
 
-    python -m benchmarks.child bare CORPUS --unit articles|lines --processes N
+    python -m benchmarks.child bare CORPUS --unit articles|lines --processes N [--kg-attribute-ruler]
     python -m benchmarks.child build CORPUS --out DIR [--cache DIR] --processes N
     python -m benchmarks.child queries GRAPH --engine oxigraph|rdflib --repeat N --timeout S [--start I]
 
 `bare` is spaCy alone: `spacy.load` of the model kg loads, `nlp.pipe` over the same texts with
-the same batch size, nothing else. `build` runs what `kg build` runs (kg.pipeline.build,
+the same batch size, nothing else (with --kg-attribute-ruler, the model as kg runs it: its
+attribute ruler replaced by kg.attribute_ruler's, which sets the same attributes faster). `build` runs what `kg build` runs (kg.pipeline.build,
 write_outputs, which makes the graph as it writes it, and summary) and reports the time of each step. `queries` loads a graph with
 kg.store.load_graph and times every query of queries/ on it.
 """
@@ -35,6 +36,11 @@ def bare(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     lang = spacy.load(_package(args.model))  # the model under kg's pipeline, without kg's components
+    if args.kg_attribute_ruler:
+        # The model as kg runs it: its attribute ruler answered by kg's tables, nothing else of kg.
+        from kg.attribute_ruler import replace_attribute_ruler
+
+        replace_attribute_ruler(lang)
     texts = _texts(args.corpus)
     if args.unit == "lines":
         # Exactly the lines kg parses (kg.nlp.blocks): every non-blank line, on its own.
@@ -178,6 +184,8 @@ def main() -> None:
     p.add_argument("--unit", choices=["articles", "lines"], default="articles")
     p.add_argument("--processes", type=int, default=1)
     p.add_argument("--model")
+    p.add_argument("--kg-attribute-ruler", action="store_true",
+                   help="replace the model's attribute ruler with kg's (kg.attribute_ruler), as kg.nlp.load_pipeline does")
     p = sub.add_parser("build")
     p.add_argument("corpus", type=Path)
     p.add_argument("--out", type=Path, required=True)
