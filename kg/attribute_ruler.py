@@ -30,7 +30,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.pipeline import AttributeRuler
 from spacy.pipeline.attributeruler import attribute_ruler_score
-from spacy.strings import get_string_id
+from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
@@ -53,7 +53,8 @@ class _Token:
     def attrs(self) -> set[int]:
         return {*self.equal, *self.exclude, *self.search}
 
-    def fits(self, columns: dict[int, list[int]], position: int, strings) -> bool:
+    def fits(self, columns: dict[int, list[int]], position: int, strings: StringStore) -> bool:
+        """Whether the Doc's token at `position` (its attributes in `columns`) passes every test."""
         return (all(columns[a][position] in values for a, values in self.equal.items())
                 and all(columns[a][position] not in values for a, values in self.exclude.items())
                 and all(regex.search(strings[columns[a][position]]) for a, regex in self.search.items()))
@@ -88,6 +89,7 @@ def _token_test(spec: dict[str, Any]) -> _Token | None:
 
 @dataclass
 class _Pattern:
+    """One pattern of a rule, as the tables hold it."""
     rule: int
     tokens: list[_Token]
     anchor: int          # the token looked up in a table; the others, and its own other tests, are checked
@@ -144,7 +146,11 @@ class IndexedAttributeRuler(AttributeRuler):
                        match_ids=[self.vocab.strings[str(rule)] for rule in range(len(self.attrs))])
 
     def match(self, doc: Doc) -> list[tuple[int, int, int, int]]:
-        """The matches AttributeRuler.match finds, each once: (rule, match id, start, end), sorted."""
+        """The matches AttributeRuler.match finds, sorted: (rule, match id, start, end).
+
+        Each match is given once, where spaCy's Matcher may give a match twice (two patterns of one
+        rule matching the same tokens); setting a rule's attributes twice changes nothing.
+        """
         tables = self._tables or self._make_tables()
         self._tables = tables
         found: set[tuple[int, int, int]] = set()
@@ -176,6 +182,7 @@ class IndexedAttributeRuler(AttributeRuler):
 
 @Language.factory("kg_attribute_ruler", default_config={"validate": False})
 def make_indexed_attribute_ruler(nlp: Language, name: str, validate: bool) -> IndexedAttributeRuler:
+    """spaCy's factory for the component, empty: replace_attribute_ruler gives it the model's patterns."""
     return IndexedAttributeRuler(nlp.vocab, name, validate=validate)
 
 
