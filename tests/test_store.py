@@ -21,7 +21,8 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib.namespace as ns
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
@@ -500,6 +501,44 @@ def test_jsonld_is_compacted_with_the_ontology_context_and_parses_back(dataset, 
     with_rdflib = Graph()
     with_rdflib.parse(data=text, format="json-ld")
     assert isomorphic(with_rdflib, merged_view(dataset))
+
+
+@pytest.mark.parametrize("at_once", [1, 2, 3])
+def test_jsonld_made_a_few_subjects_at_a_time_is_the_same_document(dataset, monkeypatch, at_once):
+    whole = _export(dataset, "json-ld")
+    assert len(json.loads(whole)["@graph"]) > 3   # more subjects than a batch
+    monkeypatch.setattr(store, "JSONLD_SUBJECTS_AT_ONCE", at_once)
+    assert _export(dataset, "json-ld") == whole
+
+
+def _jsonld_nodes(triples) -> dict[str, dict]:
+    ds = Dataset()
+    graph = ds.graph(FKR["graph/test"])
+    for triple in triples:
+        graph.add(triple)
+    nodes = json.loads(_export(ds, "json-ld"))["@graph"]
+    assert len({node["@id"] for node in nodes}) == len(nodes)   # one node per subject
+    return {node["@id"]: node for node in nodes}
+
+
+def test_jsonld_keeps_a_blank_nodes_description_when_made_a_subject_at_a_time(monkeypatch):
+    monkeypatch.setattr(store, "JSONLD_SUBJECTS_AT_ONCE", 1)
+    a, b, place = URIRef("http://example.org/a"), URIRef("http://example.org/b"), BNode()
+    nodes = _jsonld_nodes([(a, RDFS.label, Literal("a")), (b, RDFS.label, Literal("b")),
+                           (a, URIRef("http://example.org/near"), place), (place, RDFS.label, Literal("somewhere"))])
+    near = nodes["http://example.org/a"]["http://example.org/near"]["@id"]
+    assert nodes[near]["label"] == "somewhere"
+    assert len(nodes) == 3
+
+
+def test_jsonld_keeps_a_list_when_made_a_subject_at_a_time(monkeypatch):
+    monkeypatch.setattr(store, "JSONLD_SUBJECTS_AT_ONCE", 1)
+    a, b, c = (URIRef(f"http://example.org/{name}") for name in "abc")
+    first, second = BNode(), BNode()
+    nodes = _jsonld_nodes([(a, URIRef("http://example.org/items"), first), (first, RDF.first, b), (first, RDF.rest, second),
+                           (second, RDF.first, c), (second, RDF.rest, RDF.nil), (b, RDFS.label, Literal("b"))])
+    assert nodes["http://example.org/a"]["http://example.org/items"] == {
+        "@list": [{"@id": "http://example.org/b"}, {"@id": "http://example.org/c"}]}
 
 
 def test_graphml_has_entities_and_named_relations(dataset, tmp_path):
