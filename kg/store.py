@@ -858,6 +858,18 @@ def trig_block(quads: Sequence[ox.Quad]) -> bytes:
     return text[len(head):]
 
 
+def _sorted_triples(merged: ox.Store) -> Iterator[ox.Triple]:
+    """The triples of `merged`'s default graph in _quad_key's order, sorted a subject at a time.
+
+    Sorting them all at once held a key of four strings for each of them beside the triples
+    (the 10,000-article view: 371,824), the peak of writing graph.ttl.
+    """
+    default = ox.DefaultGraph()
+    for subject in sorted({quad.subject for quad in merged.quads_for_pattern(None, None, None, default)}, key=str):
+        for quad in sorted(merged.quads_for_pattern(subject, None, None, default), key=_quad_key):
+            yield quad.triple
+
+
 #: Subjects of the merged view converted to JSON-LD together (see _jsonld_document).
 JSONLD_SUBJECTS_AT_ONCE = 2_000
 
@@ -906,9 +918,7 @@ def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
     """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS."""
     if fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
-        quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
-        triples = [quad.triple for quad in sorted(quads, key=_quad_key)]
-        ox.serialize(triples, out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
+        ox.serialize(_sorted_triples(merged), out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
         data = _jsonld_document(merged)
         if isinstance(data.get("@graph"), list):
