@@ -8,8 +8,9 @@ Prints one JSON object on stdout (`queries`: one JSON line per query run). Three
 
 `bare` is spaCy alone: `spacy.load` of the model kg loads, `nlp.pipe` over the same texts with
 the same batch size, nothing else (with --kg-attribute-ruler, the model as kg runs it: its
-attribute ruler replaced by kg.attribute_ruler's, which sets the same attributes faster). `build` runs what `kg build` runs (kg.pipeline.build,
-write_outputs, which makes the graph as it writes it, and summary) and reports the time of each step. `queries` loads a graph with
+attribute ruler replaced by kg.attribute_ruler's, which sets the same attributes faster).
+`build` runs what `kg build` runs (kg.pipeline.build, write_outputs, which makes the graph as it
+writes it, and summary) and reports the time of each step. `queries` loads a graph with
 kg.store.load_graph and times every query of queries/ on it.
 """
 
