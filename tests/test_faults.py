@@ -100,6 +100,14 @@ def finish(out: Path, sources: Path, capsys) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- Ctrl-C
 
 
+def _ctrl_c_heard() -> None:
+    """In the child before it starts: SIGINT back to its default action. A shell starts a
+    background job (`pytest &` in a script) with SIGINT ignored, and an ignored SIGINT stays
+    ignored in every process started from it, `kg build` included, which would then never hear
+    the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for_loading(process: subprocess.Popen, out: Path) -> None:
     time.sleep(1.0)  # the model is still loading
 
@@ -123,7 +131,7 @@ def test_ctrl_c_leaves_the_previous_graph_and_the_next_run_completes(corpus, pre
         shutil.copytree(corpus.many_cache, out / "cache", dirs_exist_ok=True)
     process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out", str(out), "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_ctrl_c_heard)
     try:
         wait(process, out)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
