@@ -75,9 +75,10 @@ def _token_test(spec: dict[str, Any]) -> _Token | None:
             for predicate, argument in value.items():
                 attr = _STRING_ATTRS[name]
                 if predicate in ("IN", "NOT_IN") and isinstance(argument, list) and all(isinstance(v, str) for v in argument):
-                    if attr in (test.equal if predicate == "IN" else test.exclude):
+                    tests = test.equal if predicate == "IN" else test.exclude
+                    if attr in tests:
                         return None   # two tests of one kind on one attribute: left to the Matcher
-                    (test.equal if predicate == "IN" else test.exclude)[attr] = frozenset(map(get_string_id, argument))
+                    tests[attr] = frozenset(map(get_string_id, argument))
                 elif predicate == "REGEX" and isinstance(argument, str) and attr not in test.search:
                     test.search[attr] = re.compile(argument)
                 else:

@@ -737,19 +737,23 @@ def merged_view(dataset: Graph) -> Graph:
     return _graph_of(_merged_store(dataset))
 
 
-def _graph_of(merged: ox.Store, *, sort: bool = True) -> Graph:
+def _graph_of(merged: ox.Store, *, sort: bool = True, subjects: Sequence[Any] | None = None) -> Graph:
     """The default graph of `merged` as an rdflib Graph, its triples added in sorted order (or in
-    the store's, for a writer that sorts its own output).
+    the store's, for a writer that sorts its own output); only `subjects`' triples, if given.
 
     The graph is in rdflib's SimpleMemory store: one graph needs no contexts, and it fills and
     answers faster than the Memory store (graph.jsonld of 1,000 articles: 0.93 -> 0.73 s)."""
+    default = ox.DefaultGraph()
+    if subjects is not None:
+        triples: Iterable[Any] = (q for subject in subjects for q in merged.quads_for_pattern(subject, None, None, default))
+    elif sort:
+        triples = _sorted_triples(merged)
+    else:
+        triples = merged.quads_for_pattern(None, None, None, default)
     graph = Graph(store="SimpleMemory")
     bind_prefixes(graph)
     convert = _TermConverter()  # entities and properties recur in triple after triple
-    quads = merged.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    if sort:
-        quads = sorted(quads, key=_quad_key)
-    graph += [(convert(q.subject), convert(q.predicate), convert(q.object)) for q in quads]
+    graph += [(convert(t.subject), convert(t.predicate), convert(t.object)) for t in triples]
     return graph
 
 
@@ -900,15 +904,10 @@ def _jsonld_document(merged: ox.Store) -> dict[str, Any]:
     if blank or lists or len(subjects) <= JSONLD_SUBJECTS_AT_ONCE:
         return from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
     ordered = sorted(subjects, key=str)
-    convert = _TermConverter()
     nodes: list[dict[str, Any]] = []
     for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
-        graph = Graph(store="SimpleMemory")
-        bind_prefixes(graph)
-        graph += [(convert(q.subject), convert(q.predicate), convert(q.object))
-                  for subject in ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]
-                  for q in merged.quads_for_pattern(subject, None, None, default)]
-        part = from_rdf(graph, context, auto_compact=True)
+        batch = _graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE])
+        part = from_rdf(batch, context, auto_compact=True)
         part.pop("@context")
         nodes.extend(part["@graph"] if set(part) == {"@graph"} else [part])   # (one node comes as itself)
     return {"@graph": nodes, "@context": context}
