@@ -108,6 +108,16 @@ def _one_deletion(word: str) -> frozenset[str]:
     return frozenset({word, *(word[:i] + word[i + 1:] for i in range(len(word)))})
 
 
+#: The shortest word whose one-letter misspelling joins a name to another ("Tanner", "Tannor"):
+#: shorter words differ by a letter too often to be the same name ("Dan", "Don").
+_MIN_MISSPELT = 5
+
+
+def _misspellable(words: list[str]) -> list[int]:
+    """The positions of `words` a misspelling may be at: words of _MIN_MISSPELT letters or more."""
+    return [i for i, word in enumerate(words) if len(word) >= _MIN_MISSPELT]
+
+
 def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     """Group every mention that takes part in a fact into entities."""
     lexicon = load_lexicon()
@@ -167,7 +177,8 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
         # each name under its proper word suffixes, its first word, and itself with one word
         # replaced by a one-deletion form of it (two words one edit apart share such a form;
         # "Tanner" and "Tannor" share "Tannr"), so that "Rob Tanner" meets "Rob Tannor" but
-        # not every other Rob.
+        # not every other Rob. Only what a misspelling can match goes under a one-deletion
+        # form: names of two words or more, words of _MIN_MISSPELT letters or more.
         by_suffix: dict[tuple[str, ...], list[str]] = defaultdict(list)
         by_first: dict[str, list[str]] = defaultdict(list)
         by_gap: dict[tuple, list[str]] = defaultdict(list)
@@ -177,9 +188,9 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                 by_suffix[tuple(ow[i:])].append(key)
             if len(ow) > 1:
                 by_first[ow[0]].append(key)
-            for i in range(len(ow)):
-                for variant in _one_deletion(ow[i]):
-                    by_gap[(len(ow), i, tuple(ow[:i]), tuple(ow[i + 1:]), variant)].append(key)
+                for i in _misspellable(ow):
+                    for variant in _one_deletion(ow[i]):
+                        by_gap[(len(ow), i, tuple(ow[:i]), tuple(ow[i + 1:]), variant)].append(key)
         for key in full:
             w = word_of[key]
             longer: list[str] = []
@@ -199,7 +210,7 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                 continue
             if len(w) >= 2:
                 # Names of as many words differing in exactly one word, in the order of `full`.
-                near = sorted({o for i in range(len(w)) for variant in _one_deletion(w[i])
+                near = sorted({o for i in _misspellable(w) for variant in _one_deletion(w[i])
                                for o in by_gap.get((len(w), i, tuple(w[:i]), tuple(w[i + 1:]), variant), ())
                                if o != key}, key=rank.__getitem__)
                 for other in near:
@@ -207,7 +218,7 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                         continue
                     ow = word_of[other]
                     diffs = [(a, b) for a, b in zip(w, ow) if a != b]
-                    if len(diffs) == 1 and min(len(diffs[0][0]), len(diffs[0][1])) >= 5 \
+                    if len(diffs) == 1 and min(len(diffs[0][0]), len(diffs[0][1])) >= _MIN_MISSPELT \
                             and _edit_distance_at_most_one(*diffs[0]) and diffs[0][0][0] == diffs[0][1][0]:
                         # The more frequent spelling wins; ties go to the later in sort order.
                         mine, theirs = sum(surfaces[key].values()), sum(surfaces[other].values())
