@@ -62,7 +62,7 @@ class _Claim:
     iri: ox.NamedNode
     article: int
     subject: ox.NamedNode
-    predicate: URIRef
+    predicate: ox.NamedNode
     object: ox.NamedNode | ox.Literal
 
 
@@ -141,14 +141,13 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     """graph_quads's named graphs, one Block each, in the same order.
 
     The merged view and the summary's figures go into `digest` as the blocks come, whether or
-    not their quads are made (all but `digest.quads`, which counts the quads made).
+    not their quads are made (all but `digest.quads`, which counts the quads made). The
+    conflicts' graph comes before the articles' and decides which of their claims are
+    preferred, so a first pass gathers the claims of single-valued properties; an article's
+    statements are made again when its block comes, and only one article's are held at a time.
     """
     single = single_valued_properties()
-    used: set[str] = set()
-    nodes: dict[str, ox.NamedNode] = {}
-    performances: set[ox.NamedNode] = set()
-    statements: list[list[_Statement]] = []
-    claims: list[_Claim] = []   # the claims of single-valued properties: the conflicts' input
+    state = _Statements(resolution)
     view: list[ox.Quad] = []
 
     def into_view(triples: Iterable[tuple]) -> None:
@@ -157,83 +156,27 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
             digest.view.extend(view)
             view.clear()
 
-    def entity_iri(key: str, kind: str) -> ox.NamedNode:
-        node = nodes.get(key)
-        if node is None:
-            node = nodes[key] = _iri(mint(kind, key.split("/", 1)[1]))
-        return node
-
-    properties: dict[URIRef, ox.NamedNode] = {}   # a score of properties, each converted once
-
-    def predicate(p: URIRef) -> ox.NamedNode:
-        node = properties.get(p)
-        if node is None:
-            node = properties[p] = _iri(p)
-        return node
-
-    for index, (article, extraction) in enumerate(zip(articles, extractions)):
-        said: list[_Statement] = []
-        statements.append(said)
-
-        def state(s: ox.NamedNode, p: URIRef, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
-            claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
-            said.append(_Statement(claim, s, predicate(p), o, fact))
-            if p in single:
-                claims.append(_Claim(claim, index, s, p, o))
-
-        def node(mention: Mention | None, expected: str) -> ox.NamedNode | None:
-            """The entity a mention resolves to, if its class (decided over the whole corpus)
-            fits the slot: a name voted a Person elsewhere does not become a Character here."""
-            if mention is None:
-                return None
-            entity = resolution.entity(index, mention)
-            if entity is None or coarse_class(entity.cls) not in expected.split("|"):
-                return None
-            used.add(entity.key)
-            return entity_iri(entity.key, entity.kind)
-
-        for fact in extraction.facts:
-            subject_class, object_class = PREDICATES[fact.predicate]
-            subject = node(fact.subject, subject_class)
-            if subject is None:
-                continue
-            if fact.predicate == "releaseDate":
-                state(subject, FKG.releaseDate, _literal_date(fact.object), fact)
-                continue
-            obj = node(fact.object, object_class)
-            if obj is None or obj == subject:
-                continue
-            if fact.predicate == "performance":
-                state(subject, FKG.portrays, obj, fact)
-                work = node(fact.work, "Work")
-                if work is None:
-                    continue
-                performance = _iri(mint("performance", f"{slug(subject.value.rsplit('/', 1)[1])}--{slug(work.value.rsplit('/', 1)[1])}"))
-                performances.add(performance)
-                state(performance, FKG.performer, subject, fact)
-                state(performance, FKG.work, work, fact)
-                state(performance, FKG.character, obj, fact)
-                state(work, FKG.hasCastMember, subject, fact)
-                state(obj, FKG.appearsIn, work, fact)
-            else:
-                state(subject, FKG[fact.predicate], obj, fact)
-
+    claims = [_Claim(said.claim, index, said.subject, said.predicate, said.object)   # the conflicts' input
+              for index, (article, extraction) in enumerate(zip(articles, extractions))
+              for said in state(index, article, extraction, only=single)]
     yield Block(lambda: [quad for article in articles for quad in _source_quads(article)])
     preferred: dict[ox.NamedNode, bool] = {}
     conflicts = list(_conflicts(articles, claims, preferred, digest))
+    del claims
     into_view((q.subject, q.predicate, q.object) for q in conflicts)
     yield Block(lambda: conflicts)
-    for article, said in zip(articles, statements):
+    for index, (article, extraction) in enumerate(zip(articles, extractions)):
+        said = state(index, article, extraction)
         into_view(_article_facts(said, digest))
         key = _hash(article.sha256, article.published, *(
             f"{st.claim.value} {st.subject.value} {st.predicate.value} {st.object} {preferred.get(st.claim)}" for st in said))
         yield Block(partial(_article_quads, article, said, preferred), key)
     entities: list[ox.Quad] = []
-    for performance in sorted(performances, key=lambda iri: iri.value):
+    for performance in sorted(state.performances, key=lambda iri: iri.value):
         entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
-    for key in sorted(used):
+    for key in sorted(state.used):
         entity = resolution.entities[key]
-        iri = entity_iri(key, entity.kind)
+        iri = state.entity_iri(key, entity.kind)
         label = ox.Literal(entity.label)
         digest.classes[entity.cls] += 1
         entities.append(ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES))
@@ -244,6 +187,81 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     into_view((q.subject, q.predicate, q.object) for q in entities)
     digest.view.extend(view)
     yield Block(lambda: entities)
+
+
+class _Statements:
+    """An article's statements: its facts with their terms resolved to IRIs, each a claim.
+
+    Called once per article for its graph (and once before, for the claims of single-valued
+    properties only); it gathers the entities the statements use and the performances they
+    make, for the entities' graph, and converts each entity's and property's IRI once.
+    """
+
+    def __init__(self, resolution: Resolution) -> None:
+        self.resolution = resolution
+        self.used: set[str] = set()
+        self.performances: set[ox.NamedNode] = set()
+        self._nodes: dict[str, ox.NamedNode] = {}
+        self._properties: dict[URIRef, ox.NamedNode] = {}   # a score of properties, each converted once
+
+    def entity_iri(self, key: str, kind: str) -> ox.NamedNode:
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._nodes[key] = _iri(mint(kind, key.split("/", 1)[1]))
+        return node
+
+    def _node(self, index: int, mention: Mention | None, expected: str) -> ox.NamedNode | None:
+        """The entity a mention resolves to, if its class (decided over the whole corpus)
+        fits the slot: a name voted a Person elsewhere does not become a Character here."""
+        if mention is None:
+            return None
+        entity = self.resolution.entity(index, mention)
+        if entity is None or coarse_class(entity.cls) not in expected.split("|"):
+            return None
+        self.used.add(entity.key)
+        return self.entity_iri(entity.key, entity.kind)
+
+    def __call__(self, index: int, article: Article, extraction: ArticleExtraction, *,
+                 only: frozenset[URIRef] | None = None) -> list[_Statement]:
+        """The statements of article number `index`, in its facts' order; with `only`, those of these properties."""
+        said: list[_Statement] = []
+        properties = self._properties
+
+        def state(s: ox.NamedNode, p: URIRef, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
+            if only is not None and p not in only:
+                return
+            claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
+            predicate = properties.get(p)
+            if predicate is None:
+                predicate = properties[p] = _iri(p)
+            said.append(_Statement(claim, s, predicate, o, fact))
+
+        for fact in extraction.facts:
+            subject_class, object_class = PREDICATES[fact.predicate]
+            subject = self._node(index, fact.subject, subject_class)
+            if subject is None:
+                continue
+            if fact.predicate == "releaseDate":
+                state(subject, FKG.releaseDate, _literal_date(fact.object), fact)
+                continue
+            obj = self._node(index, fact.object, object_class)
+            if obj is None or obj == subject:
+                continue
+            if fact.predicate == "performance":
+                state(subject, FKG.portrays, obj, fact)
+                work = self._node(index, fact.work, "Work")
+                if work is None:
+                    continue
+                performance = _iri(mint("performance", f"{slug(subject.value.rsplit('/', 1)[1])}--{slug(work.value.rsplit('/', 1)[1])}"))
+                self.performances.add(performance)
+                state(performance, FKG.performer, subject, fact)
+                state(performance, FKG.work, work, fact)
+                state(performance, FKG.character, obj, fact)
+                state(work, FKG.hasCastMember, subject, fact)
+                state(obj, FKG.appearsIn, work, fact)
+            else:
+                state(subject, FKG[fact.predicate], obj, fact)
+        return said
 
 
 @dataclass(slots=True)
@@ -322,7 +340,7 @@ def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dic
     for claim in claims:
         if claim.iri not in seen:  # one sentence stating the fact through two mentions: one claim
             seen.add(claim.iri)
-            groups[(claim.subject.value, str(claim.predicate))].append(claim)
+            groups[(claim.subject.value, claim.predicate.value)].append(claim)
     for (subject, predicate), group in sorted(groups.items()):
         values = sorted({c.object for c in group}, key=lambda value: value.value)
         if len(values) < 2:
