@@ -874,26 +874,31 @@ def _sorted_triples(merged: ox.Store) -> Iterator[ox.Triple]:
             yield quad.triple
 
 
-#: Subjects of the merged view converted to JSON-LD together (see _jsonld_document).
+#: Subjects of the merged view converted to JSON-LD together (see _write_jsonld).
 JSONLD_SUBJECTS_AT_ONCE = 2_000
 
+_JSONLD_ENCODER = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
 
-def _jsonld_document(merged: ox.Store) -> dict[str, Any]:
-    """The merged view (the default graph of `merged`) as rdflib's compacted JSON-LD document.
 
-    rdflib's JSON-LD serialiser is from_rdf then json.dumps; from_rdf reads an rdflib Graph,
-    which holds a triple in some 800 bytes (300 MB for the 10,000-article view). Without blank
-    nodes and lists, which from_rdf follows from the node that refers to them, each subject's
-    JSON-LD node is made from its own triples alone: from_rdf is then run on a few thousand
-    subjects at a time, each batch in a small Graph, and the nodes gathered into the document
-    from_rdf makes of the whole view ({"@context", "@graph"}, or the one node itself). A view
-    with either is converted whole. rdflib walks a set of subjects, whose order follows Python's
-    hash seed: export_merged sorts the nodes and their values, so that the bytes are the same in
-    every process.
+def _jsonld_sorted(node: dict[str, Any]) -> dict[str, Any]:
+    """`node` with each list of values sorted (by their JSON), so that its text does not depend on rdflib's order."""
+    for values in node.values():
+        if isinstance(values, list):
+            values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return node
+
+
+def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[dict[str, Any]]] | None:
+    """The JSON-LD nodes of the merged view, JSONLD_SUBJECTS_AT_ONCE subjects at a time; None
+    when the view must be converted whole (blank nodes or lists, or no more than a batch).
+
+    rdflib's from_rdf reads an rdflib Graph, which holds a triple in some 800 bytes (300 MB for
+    the 10,000-article view). Without blank nodes and lists, which from_rdf follows from the node
+    that refers to them, each subject's node is made from its own triples alone, so from_rdf runs
+    on a small Graph of a batch of subjects at a time.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
 
-    context = _jsonld_context()
     default = ox.DefaultGraph()
     subjects: set[Any] = set()
     blank = False
@@ -902,15 +907,52 @@ def _jsonld_document(merged: ox.Store) -> dict[str, Any]:
         blank = blank or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
     lists = next(merged.quads_for_pattern(None, ox.NamedNode(str(RDF.first)), None, default), None) is not None
     if blank or lists or len(subjects) <= JSONLD_SUBJECTS_AT_ONCE:
-        return from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
+        return None
     ordered = sorted(subjects, key=str)
-    nodes: list[dict[str, Any]] = []
-    for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
-        batch = _graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE])
-        part = from_rdf(batch, context, auto_compact=True)
-        part.pop("@context")
-        nodes.extend(part["@graph"] if set(part) == {"@graph"} else [part])   # (one node comes as itself)
-    return {"@graph": nodes, "@context": context}
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
+            part = from_rdf(_graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]), context, auto_compact=True)
+            part.pop("@context")
+            yield part["@graph"] if set(part) == {"@graph"} else [part]   # (one node comes as itself)
+
+    return batches()
+
+
+def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
+    """The merged view as rdflib's compacted JSON-LD document, with the ontology's context inline.
+
+    rdflib walks a set of subjects, whose order follows Python's hash seed: the nodes are sorted
+    by @id and their values sorted, so that the bytes are the same in every process. Converted a
+    batch of subjects at a time (_jsonld_batches), each node is kept as its text, not as the
+    dicts from_rdf makes (at 10,000 articles, 26 MB of text against some 150 MB of dicts), and
+    the texts, sorted, are the document's "@graph", laid out as json.dumps(indent=2) lays it out.
+    """
+    from rdflib.plugins.serializers.jsonld import from_rdf
+
+    context = _jsonld_context()
+    batches = _jsonld_batches(merged, context)
+    if batches is None:
+        data = from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
+        if isinstance(data.get("@graph"), list):
+            data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+            for node in data["@graph"]:
+                _jsonld_sorted(node)
+        # Written a few thousand pieces at a time, not as one string (the text as a str is
+        # twice its UTF-8 bytes).
+        pieces = _JSONLD_ENCODER.iterencode(data)
+        while batch := list(islice(pieces, 1 << 14)):
+            out.write("".join(batch).encode("utf-8"))
+        out.write(b"\n")
+        return
+    texts = sorted((str(node.get("@id", "")), _JSONLD_ENCODER.encode(_jsonld_sorted(node)).replace("\n", "\n    "))
+                   for batch in batches for node in batch)
+    # The layout of json.dumps(indent=2, sort_keys=True) for {"@context": ..., "@graph": [...]}
+    # (a newline inside a value is written "\n", so every newline of a node's text is layout).
+    out.write(('{\n  "@context": ' + _JSONLD_ENCODER.encode(context).replace("\n", "\n  ") + ',\n  "@graph": [\n').encode("utf-8"))
+    for index, (_, text) in enumerate(texts):
+        out.write((("    " if index == 0 else ",\n    ") + text).encode("utf-8"))
+    out.write(b"\n  ]\n}\n")
 
 
 def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
@@ -919,20 +961,7 @@ def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
         ox.serialize(_sorted_triples(merged), out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
-        data = _jsonld_document(merged)
-        if isinstance(data.get("@graph"), list):
-            data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
-            for node in data["@graph"]:
-                for values in node.values():
-                    if isinstance(values, list):
-                        values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
-        # Written a few thousand pieces at a time, not as one string: at 10,000 articles the text
-        # is 26 MB of UTF-8 and twice that as a str, which held beside its bytes added 60 MB to
-        # the peak of the write.
-        pieces = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False).iterencode(data)
-        while batch := list(islice(pieces, 1 << 14)):
-            out.write("".join(batch).encode("utf-8"))
-        out.write(b"\n")
+        _write_jsonld(merged, out)
     elif fmt == "graphml":
         import networkx as nx
 
