@@ -194,15 +194,21 @@ class _Statements:
 
     Called once per article for its graph (and once before, for the claims of single-valued
     properties only); it gathers the entities the statements use and the performances they
-    make, for the entities' graph, and converts each entity's and property's IRI once.
+    make, for the entities' graph, and makes each entity's, performance's and property's IRI
+    once (statements come by the hundred thousand; the things they name, far fewer).
     """
 
     def __init__(self, resolution: Resolution) -> None:
         self.resolution = resolution
         self.used: set[str] = set()
-        self.performances: set[ox.NamedNode] = set()
         self._nodes: dict[str, ox.NamedNode] = {}
-        self._properties: dict[URIRef, ox.NamedNode] = {}   # a score of properties, each converted once
+        self._performances: dict[tuple[ox.NamedNode, ox.NamedNode], ox.NamedNode] = {}
+        self._properties: dict[str, tuple[URIRef, ox.NamedNode]] = {}   # a score of properties, by local name
+
+    @property
+    def performances(self) -> set[ox.NamedNode]:
+        """The performances the statements made so far (pairs whose names slug alike share one IRI)."""
+        return set(self._performances.values())
 
     def entity_iri(self, key: str, kind: str) -> ox.NamedNode:
         node = self._nodes.get(key)
@@ -221,19 +227,28 @@ class _Statements:
         self.used.add(entity.key)
         return self.entity_iri(entity.key, entity.kind)
 
+    def _performance(self, person: ox.NamedNode, work: ox.NamedNode) -> ox.NamedNode:
+        node = self._performances.get((person, work))
+        if node is None:
+            name = f"{slug(person.value.rsplit('/', 1)[1])}--{slug(work.value.rsplit('/', 1)[1])}"
+            node = self._performances[(person, work)] = _iri(mint("performance", name))
+        return node
+
     def __call__(self, index: int, article: Article, extraction: ArticleExtraction, *,
                  only: frozenset[URIRef] | None = None) -> list[_Statement]:
         """The statements of article number `index`, in its facts' order; with `only`, those of these properties."""
         said: list[_Statement] = []
         properties = self._properties
 
-        def state(s: ox.NamedNode, p: URIRef, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
+        def state(s: ox.NamedNode, name: str, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
+            """`s` fkg:`name` `o`, as `fact` states it."""
+            known = properties.get(name)
+            if known is None:
+                known = properties[name] = (FKG[name], _iri(FKG[name]))
+            p, predicate = known
             if only is not None and p not in only:
                 return
             claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
-            predicate = properties.get(p)
-            if predicate is None:
-                predicate = properties[p] = _iri(p)
             said.append(_Statement(claim, s, predicate, o, fact))
 
         for fact in extraction.facts:
@@ -242,25 +257,24 @@ class _Statements:
             if subject is None:
                 continue
             if fact.predicate == "releaseDate":
-                state(subject, FKG.releaseDate, _literal_date(fact.object), fact)
+                state(subject, "releaseDate", _literal_date(fact.object), fact)
                 continue
             obj = self._node(index, fact.object, object_class)
             if obj is None or obj == subject:
                 continue
             if fact.predicate == "performance":
-                state(subject, FKG.portrays, obj, fact)
+                state(subject, "portrays", obj, fact)
                 work = self._node(index, fact.work, "Work")
                 if work is None:
                     continue
-                performance = _iri(mint("performance", f"{slug(subject.value.rsplit('/', 1)[1])}--{slug(work.value.rsplit('/', 1)[1])}"))
-                self.performances.add(performance)
-                state(performance, FKG.performer, subject, fact)
-                state(performance, FKG.work, work, fact)
-                state(performance, FKG.character, obj, fact)
-                state(work, FKG.hasCastMember, subject, fact)
-                state(obj, FKG.appearsIn, work, fact)
+                performance = self._performance(subject, work)
+                state(performance, "performer", subject, fact)
+                state(performance, "work", work, fact)
+                state(performance, "character", obj, fact)
+                state(work, "hasCastMember", subject, fact)
+                state(obj, "appearsIn", work, fact)
             else:
-                state(subject, FKG[fact.predicate], obj, fact)
+                state(subject, fact.predicate, obj, fact)
         return said
 
 
