@@ -889,15 +889,18 @@ def _jsonld_sorted(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[dict[str, Any]]] | None:
-    """The JSON-LD nodes of the merged view, JSONLD_SUBJECTS_AT_ONCE subjects at a time; None
-    when the view must be converted whole (blank nodes or lists, or no more than a batch).
+    """The JSON-LD nodes of the merged view, in the order of their @id, JSONLD_SUBJECTS_AT_ONCE
+    subjects at a time; None when the view must be converted whole (blank nodes or lists, or
+    no more than a batch).
 
     rdflib's from_rdf reads an rdflib Graph, which holds a triple in some 800 bytes (300 MB for
     the 10,000-article view). Without blank nodes and lists, which from_rdf follows from the node
     that refers to them, each subject's node is made from its own triples alone, so from_rdf runs
-    on a small Graph of a batch of subjects at a time.
+    on a small Graph of a batch of subjects at a time. The subjects are taken in the order of the
+    @id from_rdf gives them (the context's shrink_iri), so the batches follow one another.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
+    from rdflib.plugins.shared.jsonld.context import Context
 
     default = ox.DefaultGraph()
     subjects: set[Any] = set()
@@ -908,13 +911,16 @@ def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[
     lists = next(merged.quads_for_pattern(None, ox.NamedNode(str(RDF.first)), None, default), None) is not None
     if blank or lists or len(subjects) <= JSONLD_SUBJECTS_AT_ONCE:
         return None
-    ordered = sorted(subjects, key=str)
+    parsed = Context(context)
+    ordered = sorted(subjects, key=lambda subject: parsed.shrink_iri(subject.value))
 
     def batches() -> Iterator[list[dict[str, Any]]]:
         for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
-            part = from_rdf(_graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]), context, auto_compact=True)
+            part = from_rdf(_graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]), parsed, auto_compact=True)
             part.pop("@context")
-            yield part["@graph"] if set(part) == {"@graph"} else [part]   # (one node comes as itself)
+            nodes = part["@graph"] if set(part) == {"@graph"} else [part]   # (one node comes as itself)
+            nodes.sort(key=lambda node: str(node.get("@id", "")))
+            yield nodes
 
     return batches()
 
@@ -924,9 +930,9 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
 
     rdflib walks a set of subjects, whose order follows Python's hash seed: the nodes are sorted
     by @id and their values sorted, so that the bytes are the same in every process. Converted a
-    batch of subjects at a time (_jsonld_batches), each node is kept as its text, not as the
-    dicts from_rdf makes (at 10,000 articles, 26 MB of text against some 150 MB of dicts), and
-    the texts, sorted, are the document's "@graph", laid out as json.dumps(indent=2) lays it out.
+    batch of subjects at a time (_jsonld_batches), each batch is written as it comes, laid out as
+    json.dumps(indent=2) lays out the whole document, which is never held: at 10,000 articles its
+    dicts took 100-200 MB.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
 
@@ -945,13 +951,13 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
             out.write("".join(batch).encode("utf-8"))
         out.write(b"\n")
         return
-    texts = sorted((str(node.get("@id", "")), _JSONLD_ENCODER.encode(_jsonld_sorted(node)).replace("\n", "\n    "))
-                   for batch in batches for node in batch)
-    # The layout of json.dumps(indent=2, sort_keys=True) for {"@context": ..., "@graph": [...]}
-    # (a newline inside a value is written "\n", so every newline of a node's text is layout).
-    out.write(('{\n  "@context": ' + _JSONLD_ENCODER.encode(context).replace("\n", "\n  ") + ',\n  "@graph": [\n').encode("utf-8"))
-    for index, (_, text) in enumerate(texts):
-        out.write((("    " if index == 0 else ",\n    ") + text).encode("utf-8"))
+    # {"@context": ..., "@graph": [...]} as json.dumps(indent=2, sort_keys=True) lays it out: a
+    # batch's list of nodes, its brackets taken off, indented one level more. (A newline inside a
+    # value is written "\n": every newline of the text is layout.)
+    out.write(('{\n  "@context": ' + _JSONLD_ENCODER.encode(context).replace("\n", "\n  ") + ',\n  "@graph": [').encode("utf-8"))
+    for index, nodes in enumerate(batches):
+        text = _JSONLD_ENCODER.encode([_jsonld_sorted(node) for node in nodes])   # "[\n  {...},\n  {...}\n]"
+        out.write((("\n  " if index == 0 else ",\n  ") + text[2:-2].replace("\n", "\n  ")).encode("utf-8"))
     out.write(b"\n  ]\n}\n")
 
 
