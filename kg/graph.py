@@ -126,8 +126,9 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
 
     Each graph's quads come together, so a TriG writer fed this stream writes one block per
     graph; the order depends on nothing but the input, so the same corpus gives the same bytes.
-    Only the statements (references to the entities and to the extracted facts) and one named
-    graph's quads are held in memory. `digest`, if given, is filled as the stream is read.
+    Only the claims of single-valued properties (the conflicts' input), one article's statements
+    and one named graph's quads are held in memory. `digest`, if given, is filled as the stream
+    is read.
     """
     digest = digest if digest is not None else Digest()
     for block in graph_blocks(articles, extractions, resolution, digest):
@@ -147,7 +148,7 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     statements are made again when its block comes, and only one article's are held at a time.
     """
     single = single_valued_properties()
-    state = _Statements(resolution)
+    statements = _Statements(resolution)
     view: list[ox.Quad] = []
 
     def into_view(triples: Iterable[tuple]) -> None:
@@ -158,7 +159,7 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
 
     claims = [_Claim(said.claim, index, said.subject, said.predicate, said.object)   # the conflicts' input
               for index, (article, extraction) in enumerate(zip(articles, extractions))
-              for said in state(index, article, extraction, only=single)]
+              for said in statements(index, article, extraction, only=single)]
     yield Block(lambda: [quad for article in articles for quad in _source_quads(article)])
     preferred: dict[ox.NamedNode, bool] = {}
     conflicts = list(_conflicts(articles, claims, preferred, digest))
@@ -166,17 +167,17 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     into_view((q.subject, q.predicate, q.object) for q in conflicts)
     yield Block(lambda: conflicts)
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
-        said = state(index, article, extraction)
+        said = statements(index, article, extraction)
         into_view(_article_facts(said, digest))
         key = _hash(article.sha256, article.published, *(
             f"{st.claim.value} {st.subject.value} {st.predicate.value} {st.object} {preferred.get(st.claim)}" for st in said))
         yield Block(partial(_article_quads, article, said, preferred), key)
     entities: list[ox.Quad] = []
-    for performance in sorted(state.performances, key=lambda iri: iri.value):
+    for performance in sorted(statements.performances, key=lambda iri: iri.value):
         entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
-    for key in sorted(state.used):
+    for key in sorted(statements.used):
         entity = resolution.entities[key]
-        iri = state.entity_iri(key, entity.kind)
+        iri = statements.entity_iri(key, entity.kind)
         label = ox.Literal(entity.label)
         digest.classes[entity.cls] += 1
         entities.append(ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES))
