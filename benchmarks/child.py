@@ -94,8 +94,13 @@ def build(args: argparse.Namespace) -> dict:
     timings = dict(result.timings)
     timings.update({"write": written - built, "summary": done - written, "total": done - started})
     extracted = started + timings["load"] + timings["extract"]
-    rss = {"extract": max((r for t, r in samples if t <= extracted), default=0) / 2**20,
-           "resolve_graph_write": max((r for t, r in samples if t > extracted), default=0) / 2**20}
+    resolved = extracted + timings.get("resolve", 0.0)
+
+    def peak(start: float, end: float) -> float:
+        return max((r for t, r in samples if start < t <= end), default=0) / 2**20
+
+    rss = {"extract": peak(0.0, extracted), "resolve_graph_write": peak(extracted, done),
+           "resolve": peak(extracted, resolved), "write": peak(resolved, written)}
     return {"timings": timings, "rss_mb_by_phase": rss, "model": _package(args.model), "articles": len(result.articles), "cached": result.cached,
             "problems": len(result.problems), "quads": result.digest.quads, "summary": text.splitlines()[:3]}
 
