@@ -880,12 +880,15 @@ JSONLD_SUBJECTS_AT_ONCE = 2_000
 _JSONLD_ENCODER = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
 
 
-def _jsonld_sorted(node: dict[str, Any]) -> dict[str, Any]:
-    """`node` with each list of values sorted (by their JSON), so that its text does not depend on rdflib's order."""
-    for values in node.values():
-        if isinstance(values, list):
-            values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
-    return node
+def _jsonld_sorted(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`nodes` sorted by @id, each one's lists of values sorted by their JSON: rdflib walks a set
+    of subjects, whose order follows Python's hash seed, and the bytes must not."""
+    nodes.sort(key=lambda node: str(node.get("@id", "")))
+    for node in nodes:
+        for values in node.values():
+            if isinstance(values, list):
+                values.sort(key=lambda value: json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return nodes
 
 
 def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[dict[str, Any]]] | None:
@@ -918,9 +921,7 @@ def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[
         for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
             part = from_rdf(_graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]), parsed, auto_compact=True)
             part.pop("@context")
-            nodes = part["@graph"] if set(part) == {"@graph"} else [part]   # (one node comes as itself)
-            nodes.sort(key=lambda node: str(node.get("@id", "")))
-            yield nodes
+            yield _jsonld_sorted(part["@graph"] if set(part) == {"@graph"} else [part])   # (one node comes as itself)
 
     return batches()
 
@@ -928,11 +929,10 @@ def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[
 def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
     """The merged view as rdflib's compacted JSON-LD document, with the ontology's context inline.
 
-    rdflib walks a set of subjects, whose order follows Python's hash seed: the nodes are sorted
-    by @id and their values sorted, so that the bytes are the same in every process. Converted a
-    batch of subjects at a time (_jsonld_batches), each batch is written as it comes, laid out as
-    json.dumps(indent=2) lays out the whole document, which is never held: at 10,000 articles its
-    dicts took 100-200 MB.
+    The nodes are sorted by @id and their values sorted (_jsonld_sorted), so that the bytes are
+    the same in every process. Converted a batch of subjects at a time (_jsonld_batches), each
+    batch is written as it comes, laid out as json.dumps(indent=2) lays out the whole document,
+    which is never held: at 10,000 articles its dicts took 100-200 MB.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
 
@@ -941,9 +941,7 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
     if batches is None:
         data = from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
         if isinstance(data.get("@graph"), list):
-            data["@graph"].sort(key=lambda node: str(node.get("@id", "")))
-            for node in data["@graph"]:
-                _jsonld_sorted(node)
+            _jsonld_sorted(data["@graph"])
         # Written a few thousand pieces at a time, not as one string (the text as a str is
         # twice its UTF-8 bytes).
         pieces = _JSONLD_ENCODER.iterencode(data)
@@ -956,7 +954,7 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
     # value is written "\n": every newline of the text is layout.)
     out.write(('{\n  "@context": ' + _JSONLD_ENCODER.encode(context).replace("\n", "\n  ") + ',\n  "@graph": [').encode("utf-8"))
     for index, nodes in enumerate(batches):
-        text = _JSONLD_ENCODER.encode([_jsonld_sorted(node) for node in nodes])   # "[\n  {...},\n  {...}\n]"
+        text = _JSONLD_ENCODER.encode(nodes)   # "[\n  {...},\n  {...}\n]"
         out.write((("\n  " if index == 0 else ",\n  ") + text[2:-2].replace("\n", "\n  ")).encode("utf-8"))
     out.write(b"\n  ]\n}\n")
 
