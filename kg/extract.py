@@ -127,9 +127,10 @@ class ArticleExtraction:
 
 class SharedValues:
     """Makes one article's Mentions and Facts with each repeated value held once: a mention that
-    several facts name is one object, a sentence stating several facts one string, and labels,
-    rule names and lexicon ids are interned. Records made separately (read back from JSON, say)
-    repeat all of these; shared, they take half the memory (benchmarks/)."""
+    several facts name is one object, a sentence stating several facts one string, and mention
+    texts, labels, rule names and lexicon ids are interned (one "John Wick" for every article).
+    Records made separately (read back from JSON, say) repeat all of these; shared, they take
+    half the memory (benchmarks/)."""
 
     __slots__ = ("_mentions", "_sentences")
 
@@ -142,7 +143,7 @@ class SharedValues:
         key = (text, start, end, label, lexicon_id, via)
         made = self._mentions.get(key)
         if made is None:
-            made = self._mentions[key] = Mention(text, start, end, sys.intern(label),
+            made = self._mentions[key] = Mention(sys.intern(text), start, end, sys.intern(label),
                                                  None if lexicon_id is None else sys.intern(lexicon_id),
                                                  None if via is None else sys.intern(via))
         return made
