@@ -862,6 +862,16 @@ def trig_block(quads: Sequence[ox.Quad]) -> bytes:
     return text[len(head):]
 
 
+def _view_subjects(merged: ox.Store) -> tuple[set[Any], bool]:
+    """The subjects of `merged`'s default graph, and whether any of its terms is a blank node."""
+    subjects: set[Any] = set()
+    blank = False
+    for quad in merged.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        subjects.add(quad.subject)
+        blank = blank or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+    return subjects, blank
+
+
 def _sorted_triples(merged: ox.Store) -> Iterator[ox.Triple]:
     """The triples of `merged`'s default graph in _quad_key's order, sorted a subject at a time.
 
@@ -869,7 +879,7 @@ def _sorted_triples(merged: ox.Store) -> Iterator[ox.Triple]:
     (the 10,000-article view: 371,824), the peak of writing graph.ttl.
     """
     default = ox.DefaultGraph()
-    for subject in sorted({quad.subject for quad in merged.quads_for_pattern(None, None, None, default)}, key=str):
+    for subject in sorted(_view_subjects(merged)[0], key=str):
         for quad in sorted(merged.quads_for_pattern(subject, None, None, default), key=_quad_key):
             yield quad.triple
 
@@ -905,13 +915,8 @@ def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[
     from rdflib.plugins.serializers.jsonld import from_rdf
     from rdflib.plugins.shared.jsonld.context import Context
 
-    default = ox.DefaultGraph()
-    subjects: set[Any] = set()
-    blank = False
-    for quad in merged.quads_for_pattern(None, None, None, default):
-        subjects.add(quad.subject)
-        blank = blank or isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-    lists = next(merged.quads_for_pattern(None, ox.NamedNode(str(RDF.first)), None, default), None) is not None
+    subjects, blank = _view_subjects(merged)
+    lists = next(merged.quads_for_pattern(None, ox.NamedNode(str(RDF.first)), None, ox.DefaultGraph()), None) is not None
     if blank or lists or len(subjects) <= JSONLD_SUBJECTS_AT_ONCE:
         return None
     parsed = Context(context)
