@@ -117,19 +117,37 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def query_runs() -> list[tuple[str, str, dict]]:
-    """(query name, label, bindings) for every query of queries/: unbound, and bound as its header's example."""
+def query_parameters(name: str) -> list[str]:
+    """The parameters a query's header declares ("#   ?name  what it is"), in their order."""
+    from kg.store import find_query
+
+    block = re.search(r"^# Parameters.*?^# Answer", find_query(name).read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    return re.findall(r"^#\s+\?(\w+)", block.group(0), re.MULTILINE) if block else []
+
+
+#: A run bound on a query's first parameter, to that column's value in the first row of the
+#: query's unbound answer: one entity looked up, as a user asks most queries.
+FIRST_ROW = "first row"
+
+
+def query_runs() -> list[tuple[str, str, dict | None]]:
+    """(query name, label, bindings) for every query of queries/: unbound; bound as its header's
+    example; and, for a query with parameters, bound on the first one to the first row of its
+    unbound answer (bindings None: known once that answer is read)."""
     from rdflib import Literal
 
     from kg.store import find_query, query_names
 
-    runs = []
+    runs: list[tuple[str, str, dict | None]] = []
     for name in query_names():
         runs.append((name, "unbound", {}))
         # The header's example ("Example answer (the seeds, ?workLabel "Ballerina")") as a bound run.
-        example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"\)", find_query(name).read_text(encoding="utf-8"))
+        example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"[;)]", find_query(name).read_text(encoding="utf-8"))
         if example:
             runs.append((name, f"{example.group(1)}={example.group(2)}", {example.group(1): Literal(example.group(2))}))
+        parameters = query_parameters(name)
+        if parameters:
+            runs.append((name, f"{parameters[0]}={FIRST_ROW}", None))
     return runs
 
 
@@ -146,12 +164,21 @@ def queries(args: argparse.Namespace) -> None:
     dataset = load_graph(args.graph, engine=args.engine)
     print(json.dumps({"load": time.perf_counter() - started}), flush=True)
     signal.signal(signal.SIGALRM, _alarm)
+    first_rows: dict[str, dict] = {}   # query name -> its unbound answer's first row, by variable
     for index, (name, label, bindings) in enumerate(query_runs()):
         if index < args.start:
             continue
         text = read_query(name)
         key = f"{name} ({label})"
         times, rows, note = [], None, ""
+        if bindings is None:  # bound to the unbound answer's first row
+            parameter = label.split("=", 1)[0]
+            value = first_rows.get(name, {}).get(parameter)
+            if value is None:
+                print(json.dumps({"index": index, "query": key, "median_ms": None, "runs": 0, "rows": None,
+                                  "note": "no first row: the unbound run gave none"}), flush=True)
+                continue
+            bindings = {parameter: value}
         for _ in range(args.repeat):
             def expire(key: str = key, index: int = index) -> None:
                 _PRINTING.acquire()  # held until the process ends: no line of the main thread's cut in two
@@ -166,8 +193,14 @@ def queries(args: argparse.Namespace) -> None:
             try:
                 t = time.perf_counter()
                 answer = run_query(dataset, text, bindings, source=name)
-                count = sum(1 for _ in answer.rows) if answer.rows is not None else 0
+                count, first = 0, None
+                for row in answer.rows if answer.rows is not None else ():
+                    if count == 0:
+                        first = row
+                    count += 1
                 times.append(time.perf_counter() - t)
+                if not bindings and first is not None:
+                    first_rows[name] = dict(zip(answer.variables, first))
                 rows = count
             except _Timeout:
                 note = f"over {args.timeout:g} s"
@@ -179,7 +212,8 @@ def queries(args: argparse.Namespace) -> None:
                 break
         with _PRINTING:
             print(json.dumps({"index": index, "query": key, "median_ms": statistics.median(times) * 1000 if times else None,
-                              "runs": len(times), "rows": rows, "note": note}), flush=True)
+                              "runs": len(times), "rows": rows, "note": note,
+                              "bindings": {k: str(v) for k, v in bindings.items()}}), flush=True)
 
 
 def main() -> None:

@@ -281,8 +281,22 @@ def tables(results: dict) -> str:
         for name, ox in q["oxigraph"]["queries"].items():
             rd = q["rdflib"]["queries"].get(name, {})
             rows = ox["rows"] if ox.get("rows") is not None else rd.get("rows")
-            lines.append(f"| {name} | {_f(rows)} | {_ms(ox)} | {_ms(rd)} |")
+            label = name
+            if name.endswith("=first row)") and ox.get("bindings"):  # say which entity the first row gave
+                (parameter, value), = ox["bindings"].items()
+                label = f"{name.split(' (')[0]} ({parameter}={_short(value)}: the unbound answer's first row)"
+            lines.append(f"| {label} | {_f(rows)} | {_ms(ox)} | {_ms(rd)} |")
     return "\n".join(lines) + "\n"
+
+
+def _short(value: str) -> str:
+    """An IRI of the graph as its prefixed name (fkr:person/...), anything else as it is."""
+    from kg.namespaces import FKG, FKR
+
+    for prefix, namespace in (("fkr", str(FKR)), ("fkg", str(FKG))):
+        if value.startswith(namespace):
+            return f"{prefix}:{value[len(namespace):]}"
+    return value
 
 
 def _ms(run: dict) -> str:
