@@ -176,7 +176,7 @@ def queries(args: argparse.Namespace) -> None:
             value = first_rows.get(name, {}).get(parameter)
             if value is None:
                 print(json.dumps({"index": index, "query": key, "median_ms": None, "runs": 0, "rows": None,
-                                  "note": "no first row: the unbound run gave none"}), flush=True)
+                                  "note": "no first row: the unbound run was stopped or empty"}), flush=True)
                 continue
             bindings = {parameter: value}
         for _ in range(args.repeat):
