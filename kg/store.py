@@ -46,6 +46,7 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -1044,6 +1045,10 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+#: Seconds of reading the graph after which `kg query` says that `kg serve` reads it once.
+SLOW_LOAD_S = 5.0
+
+
 def cli_query(args: argparse.Namespace) -> int:
     """`kg query NAME|FILE.rq [--text Q] [--graph PATH] [--bind VAR=VALUE ...] [--format F] [--timeout S]`.
 
@@ -1059,11 +1064,16 @@ def cli_query(args: argparse.Namespace) -> int:
                 f"{source} has no variable {', '.join('?' + u for u in unknown)}"
                 f" (its variables: {', '.join('?' + v for v in sorted(query_variables(text)))})"
             )
+        started = time.perf_counter()
         dataset = load_graph(args.graph)
+        seconds = time.perf_counter() - started
     except (QueryNotFound, BindingError, GraphLoadError) as err:
         if isinstance(err, GraphLoadError) and not Path(args.graph).exists():
             return _error("query", f"{args.graph}: no such file; run `kg build` first or pass --graph")
         return _error("query", str(err))
+    if seconds > SLOW_LOAD_S:  # every run reads the whole graph: say how to read it only once
+        print(f"kg query: reading {args.graph} took {seconds:.0f} s; `kg serve --graph {args.graph}` reads it "
+              "once and answers every query sent to it", file=sys.stderr)
     try:
         with _Watchdog(args.timeout):
             answer = run_query(dataset, text, bindings, source=source)

@@ -628,6 +628,16 @@ def test_kg_query_table_reports_the_row_count(capsys):
     assert [line.split()[0] for line in out.splitlines()[2:]] == ["0", "1", "2", "3"]
 
 
+def test_kg_query_says_kg_serve_reads_a_slow_graph_once(capsys, monkeypatch):
+    code, _, err = run_cli(capsys, "query", "story-order", "--graph", str(FIXTURE))
+    assert code == 0 and "kg serve" not in err   # the fixture reads in a moment
+    monkeypatch.setattr(store, "SLOW_LOAD_S", -1.0)   # as if it had taken long
+    code, out, err = run_cli(capsys, "query", "story-order", "--graph", str(FIXTURE))
+    assert code == 0 and "(4 rows)" in err
+    assert f"reading {FIXTURE} took" in err and f"`kg serve --graph {FIXTURE}`" in err
+    assert "kg serve" not in out   # the answer itself stays clean for pipes
+
+
 def test_kg_query_injection_is_just_an_odd_name(capsys):
     code, out, err = run_cli(capsys, "query", "cast", "--graph", str(FIXTURE), "--bind", 'workLabel=x" } ; DROP ALL ; #',
                              "--format", "json")
