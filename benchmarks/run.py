@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.child import FIRST_ROW
+
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 
@@ -282,7 +284,7 @@ def tables(results: dict) -> str:
             rd = q["rdflib"]["queries"].get(name, {})
             rows = ox["rows"] if ox.get("rows") is not None else rd.get("rows")
             label = name
-            if name.endswith("=first row)") and ox.get("bindings"):  # say which entity the first row gave
+            if name.endswith(f"={FIRST_ROW})") and ox.get("bindings"):  # say which entity the first row gave
                 (parameter, value), = ox["bindings"].items()
                 label = f"{name.split(' (')[0]} ({parameter}={_short(value)}: the unbound answer's first row)"
             lines.append(f"| {label} | {_f(rows)} | {_ms(ox)} | {_ms(rd)} |")
