@@ -117,11 +117,13 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
-def query_parameters(name: str) -> list[str]:
-    """The parameters a query's header declares ("#   ?name  what it is"), in their order."""
+def query_parameters(name: str, text: str | None = None) -> list[str]:
+    """The parameters query `name`'s header declares ("#   ?name  what it is"), in their order
+    (from `text`, the query's text, when it is already read)."""
     from kg.store import find_query
 
-    block = re.search(r"^# Parameters.*?^# Answer", find_query(name).read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+    text = find_query(name).read_text(encoding="utf-8") if text is None else text
+    block = re.search(r"^# Parameters.*?^# Answer", text, re.MULTILINE | re.DOTALL)
     return re.findall(r"^#\s+\?(\w+)", block.group(0), re.MULTILINE) if block else []
 
 
@@ -141,11 +143,12 @@ def query_runs() -> list[tuple[str, str, dict | None]]:
     runs: list[tuple[str, str, dict | None]] = []
     for name in query_names():
         runs.append((name, "unbound", {}))
+        text = find_query(name).read_text(encoding="utf-8")
         # The header's example ("Example answer (the seeds, ?workLabel "Ballerina")") as a bound run.
-        example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"[;)]", find_query(name).read_text(encoding="utf-8"))
+        example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"[;)]", text)
         if example:
             runs.append((name, f"{example.group(1)}={example.group(2)}", {example.group(1): Literal(example.group(2))}))
-        parameters = query_parameters(name)
+        parameters = query_parameters(name, text)
         if parameters:
             runs.append((name, f"{parameters[0]}={FIRST_ROW}", None))
     return runs
