@@ -59,8 +59,11 @@ _SOURCES, _ENTITIES, _CONFLICTS = _iri(GRAPH_SOURCES), _iri(GRAPH_ENTITIES), _ir
 
 @dataclass(slots=True)
 class _Claim:
+    """A claim of a single-valued property: the conflicts' input."""
+
     iri: ox.NamedNode
     article: int
+    says: tuple              # _Statement.says
     subject: ox.NamedNode
     predicate: ox.NamedNode
     object: ox.NamedNode | ox.Literal
@@ -150,18 +153,23 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     single = single_valued_properties()
     statements = _Statements(resolution)
     view: list[ox.Quad] = []
+    seen: set[tuple] = set()   # the view's triples so far: a fact many articles state is made into a quad once
+    default = ox.DefaultGraph()
 
     def into_view(triples: Iterable[tuple]) -> None:
-        view.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in triples)
+        for triple in triples:
+            if triple not in seen:
+                seen.add(triple)
+                view.append(ox.Quad(*triple, default))
         if len(view) >= _VIEW_BATCH:  # into the store as it comes, not held twice
             digest.view.extend(view)
             view.clear()
 
-    claims = [_Claim(said.claim, index, said.subject, said.predicate, said.object)   # the conflicts' input
+    claims = [_Claim(said.claim(article), index, said.says, said.subject, said.predicate, said.object)
               for index, (article, extraction) in enumerate(zip(articles, extractions))
               for said in statements(index, article, extraction, only=single)]
     yield Block(lambda: [quad for article in articles for quad in _source_quads(article)])
-    preferred: dict[ox.NamedNode, bool] = {}
+    preferred: dict[tuple, bool] = {}   # (article index, _Statement.says) -> whether its value is preferred
     conflicts = list(_conflicts(articles, claims, preferred, digest))
     del claims
     into_view((q.subject, q.predicate, q.object) for q in conflicts)
@@ -169,9 +177,12 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
         said = statements(index, article, extraction)
         into_view(_article_facts(said, digest))
+        chosen = {st.says: preferred[(index, st.says)] for st in said if (index, st.says) in preferred}
+        # (A claim's IRI is a hash of the article and of what the claim says: the key covers both.)
         key = _hash(article.sha256, article.published, *(
-            f"{st.claim.value} {st.subject.value} {st.predicate.value} {st.object} {preferred.get(st.claim)}" for st in said))
-        yield Block(partial(_article_quads, article, said, preferred), key)
+            f"{st.subject.value} {st.predicate.value} {st.object} {st.fact.sentence_start} {st.fact.sentence_end} "
+            f"{st.fact.rule} {chosen.get(st.says)}" for st in said))
+        yield Block(partial(_article_quads, article, said, chosen), key)
     entities: list[ox.Quad] = []
     for performance in sorted(statements.performances, key=lambda iri: iri.value):
         entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
@@ -249,8 +260,7 @@ class _Statements:
             p, predicate = known
             if only is not None and p not in only:
                 return
-            claim = _iri(mint("claim", _hash(article.sha256, s.value, p, o.value, fact.sentence_start, fact.sentence_end, fact.rule)))
-            said.append(_Statement(claim, s, predicate, o, fact))
+            said.append(_Statement(s, predicate, o, fact))
 
         for fact in extraction.facts:
             subject_class, object_class = PREDICATES[fact.predicate]
@@ -281,13 +291,24 @@ class _Statements:
 
 @dataclass(slots=True)
 class _Statement:
-    """One claim of an article, its terms resolved."""
+    """One claim of an article, its terms resolved; its IRI is made only when asked for (`claim`),
+    which is when its article's graph is made, not each time its block is read from the cache."""
 
-    claim: ox.NamedNode
     subject: ox.NamedNode
     predicate: ox.NamedNode
     object: ox.NamedNode | ox.Literal
     fact: Fact
+
+    @property
+    def says(self) -> tuple:
+        """What the claim says, from which sentence, by which rule: within an article, one claim per value."""
+        return self.subject, self.predicate, self.object, self.fact.sentence_start, self.fact.sentence_end, self.fact.rule
+
+    def claim(self, article: Article) -> ox.NamedNode:
+        """The claim's IRI: a hash of the article and of what the claim says."""
+        fact = self.fact
+        return _iri(mint("claim", _hash(article.sha256, self.subject.value, self.predicate.value, self.object.value,
+                                        fact.sentence_start, fact.sentence_end, fact.rule)))
 
 
 def _source_quads(article: Article) -> Iterator[ox.Quad]:
@@ -309,27 +330,29 @@ def _article_facts(statements: list[_Statement], digest: Digest) -> list[tuple]:
     """The facts (subject, predicate, object) an article's statements state, each once, in
     order; its claims counted into `digest`."""
     facts = dict.fromkeys((said.subject, said.predicate, said.object) for said in statements)
-    digest.claims += len({said.claim for said in statements})
+    digest.claims += len({said.says for said in statements})
     digest.stated.update(p for _, p, _ in facts)
     return list(facts)
 
 
-def _article_quads(article: Article, statements: list[_Statement], preferred: dict[ox.NamedNode, bool]) -> list[ox.Quad]:
-    """An article's graph: each fact it states, and each claim with its evidence, once."""
+def _article_quads(article: Article, statements: list[_Statement], preferred: dict[tuple, bool]) -> list[ox.Quad]:
+    """An article's graph: each fact it states, and each claim with its evidence, once
+    (`preferred`: _Statement.says -> whether a conflict prefers the claim's value)."""
     key = article_key(article)
     article_iri, graph = _iri(mint("article", key)), _iri(mint("graph", key))
     facts: set[tuple] = set()
-    claims: set[ox.NamedNode] = set()
+    claims: set[tuple] = set()
     quads: list[ox.Quad] = []
     add = quads.append
     for said in statements:
-        s, p, o, fact, claim = said.subject, said.predicate, said.object, said.fact, said.claim
+        s, p, o, fact, says = said.subject, said.predicate, said.object, said.fact, said.says
         if (s, p, o) not in facts:
             facts.add((s, p, o))
             add(ox.Quad(s, p, o, graph))
-        if claim in claims:
+        if says in claims:
             continue
-        claims.add(claim)
+        claims.add(says)
+        claim = said.claim(article)
         add(ox.Quad(claim, _TYPE, _CLAIM, graph))
         add(ox.Quad(claim, _TYPE, _STATEMENT, graph))
         add(ox.Quad(claim, _SUBJECT, s, graph))
@@ -341,15 +364,16 @@ def _article_quads(article: Article, statements: list[_Statement], preferred: di
         add(ox.Quad(claim, _END, ox.Literal(str(fact.sentence_end), datatype=_INTEGER), graph))
         add(ox.Quad(claim, _RULE, ox.Literal(fact.rule), graph))
         add(ox.Quad(claim, _CONFIDENCE, ox.Literal(str(Decimal(str(fact.confidence))), datatype=_DECIMAL), graph))
-        if claim in preferred:
-            add(ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[claim] else "false", datatype=_BOOLEAN), graph))
+        if says in preferred:
+            add(ox.Quad(claim, _PREFERRED, ox.Literal("true" if preferred[says] else "false", datatype=_BOOLEAN), graph))
     return quads
 
 
-def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[ox.NamedNode, bool],
+def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[tuple, bool],
                digest: Digest) -> Iterator[ox.Quad]:
     """Several values of a single-valued property: keep them all, and say which is preferred, if
-    any (in `preferred`, claim -> whether its value is the preferred one, for the article graphs)."""
+    any (in `preferred`, (article index, what the claim says) -> whether its value is the
+    preferred one, for the article graphs)."""
     groups: dict[tuple[str, str], list[_Claim]] = defaultdict(list)
     seen: set[ox.NamedNode] = set()
     for claim in claims:
@@ -386,6 +410,6 @@ def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dic
         yield ox.Quad(iri, _COMMENT, ox.Literal(
             f"{len(values)} values; the newest dated source ({newest[preferred_value].isoformat()}) is preferred"), _CONFLICTS)
         for claim in group:
-            preferred[claim.iri] = claim.object == preferred_value
-            if preferred[claim.iri]:
+            preferred[(claim.article, claim.says)] = claim.object == preferred_value
+            if claim.object == preferred_value:
                 yield ox.Quad(iri, _iri(FKG.preferredClaim), claim.iri, _CONFLICTS)
