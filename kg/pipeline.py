@@ -307,6 +307,33 @@ class Cache:
         entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
         _atomic_write_all({self._blocks() / f"{key}.trig": entry}, durable=False)
 
+    # The text of each node of graph.jsonld, by a hash of its subject's triples
+    # (kg.store.export_merged's jsonld_nodes): a rebuild converts only the nodes that changed.
+
+    def _jsonld_nodes_path(self) -> Path:
+        return self._blocks() / "graph.jsonld-nodes.json"
+
+    def get_jsonld_nodes(self) -> dict[str, str]:
+        """The nodes kept by the last write (none if there are none, or they are corrupted: then reported)."""
+        path = self._jsonld_nodes_path()
+        entry = self._verified(path, self._ENTRY)
+        if entry is None:
+            return {}
+        try:
+            nodes = json.loads(entry.group(2))
+        except ValueError as error:
+            self._corrupted(path, error)
+            return {}
+        if not isinstance(nodes, dict) or not all(isinstance(text, str) for text in nodes.values()):
+            self._corrupted(path, "not a table of nodes")
+            return {}
+        return nodes
+
+    def put_jsonld_nodes(self, nodes: dict[str, str]) -> None:
+        body = json.dumps(nodes, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        entry = b'{"sha256": "%s", "body": %s}' % (hashlib.sha256(body).hexdigest().encode(), body)
+        _atomic_write_all({self._jsonld_nodes_path(): entry}, durable=False)
+
     def keep_blocks(self, keys: set[str]) -> None:
         """Remove the blocks not under `keys` (those of the last write), and those an older
         version of the code wrote: an article's graph changes with its entities, and old
@@ -563,14 +590,20 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """
     if isinstance(graph, BuildResult):
         digest = Digest()
+        cache = graph.cache
+        noted = len(cache.notes) if cache else 0
+        nodes = cache.get_jsonld_nodes() if cache else None
         writers = {
             "graph.trig": lambda handle: _write_trig(graph, digest, handle),
             "graph.ttl": lambda handle: store.export_merged(digest.view, "turtle", handle),
-            "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle),
+            "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle, jsonld_nodes=nodes),
         }
         files = {out / name: writer for name, writer in writers.items()}
         _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
         graph.digest = digest
+        if cache:
+            cache.put_jsonld_nodes(nodes)
+            graph.problems.extend(cache.notes[noted:])  # a kept graph or node table found corrupted
     else:
         view = _oxigraph_copy(graph)
         files = {out / name: (lambda handle, fmt=fmt: store.export_graph(view, fmt, handle))
@@ -588,7 +621,6 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
     The bytes are those of kg.store.write_quads over the whole stream.
     """
     cache = result.cache
-    noted = len(cache.notes) if cache else 0
     kept: set[str] = set()
     started = False
     for block in result.blocks(digest):
@@ -607,7 +639,6 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
         out.write(entry[1])
     if cache:
         cache.keep_blocks(kept)
-        result.problems.extend(cache.notes[noted:])
 
 
 def _oxigraph_copy(ds: Dataset) -> Dataset:

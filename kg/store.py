@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import hashlib
 import json
 import os
 import re
@@ -902,16 +903,33 @@ def _jsonld_sorted(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return nodes
 
 
-def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[dict[str, Any]]] | None:
-    """The JSON-LD nodes of the merged view, in the order of their @id, JSONLD_SUBJECTS_AT_ONCE
-    subjects at a time; None when the view must be converted whole (blank nodes or lists, or
-    no more than a batch).
+def _jsonld_salt(context: dict[str, Any]) -> bytes:
+    """What a node's text depends on besides its subject's triples: the context and rdflib's version."""
+    import rdflib
+
+    return f"{rdflib.__version__}\n{json.dumps(context, sort_keys=True)}\n".encode("utf-8")
+
+
+def _jsonld_node_key(salt: bytes, triples: list[Any]) -> str:
+    """A subject's node's key in export_merged's `jsonld_nodes`: a hash of its triples, sorted, and of `salt`."""
+    digest = hashlib.sha256(salt)
+    digest.update("\n".join(sorted(map(str, triples))).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], kept: dict[str, str] | None) -> Iterator[str] | None:
+    """The text of each JSON-LD node of the merged view, laid out as it is in the document, in
+    the order of their @id, JSONLD_SUBJECTS_AT_ONCE subjects at a time; None when the view must
+    be converted whole (blank nodes or lists, or no more than a batch).
 
     rdflib's from_rdf reads an rdflib Graph, which holds a triple in some 800 bytes (300 MB for
     the 10,000-article view). Without blank nodes and lists, which from_rdf follows from the node
     that refers to them, each subject's node is made from its own triples alone, so from_rdf runs
     on a small Graph of a batch of subjects at a time. The subjects are taken in the order of the
     @id from_rdf gives them (the context's shrink_iri), so the batches follow one another.
+
+    For the same reason a node's text is known by its subject's triples: `kept` (export_merged's
+    `jsonld_nodes`) gives the text of those converted before, and is left holding this view's.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
     from rdflib.plugins.shared.jsonld.context import Context
@@ -921,30 +939,50 @@ def _jsonld_batches(merged: ox.Store, context: dict[str, Any]) -> Iterator[list[
     if blank or lists or len(subjects) <= JSONLD_SUBJECTS_AT_ONCE:
         return None
     parsed = Context(context)
-    ordered = sorted(subjects, key=lambda subject: parsed.shrink_iri(subject.value))
+    ids = {subject: parsed.shrink_iri(subject.value) for subject in subjects}
+    ordered = sorted(subjects, key=ids.__getitem__)
+    earlier = dict(kept or {})
+    salt = _jsonld_salt(context)
+    if kept is not None:
+        kept.clear()
 
-    def batches() -> Iterator[list[dict[str, Any]]]:
+    def key(subject: Any) -> str | None:
+        return None if kept is None else _jsonld_node_key(salt, list(merged.quads_for_pattern(subject, None, None, ox.DefaultGraph())))
+
+    def texts() -> Iterator[str]:
         for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
-            part = from_rdf(_graph_of(merged, subjects=ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]), parsed, auto_compact=True)
-            part.pop("@context")
-            yield _jsonld_sorted(part["@graph"] if set(part) == {"@graph"} else [part])   # (one node comes as itself)
+            part = [(subject, key(subject)) for subject in ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]]
+            missing = [subject for subject, known in part if known not in earlier]
+            made: dict[str, str] = {}
+            if missing:
+                document = from_rdf(_graph_of(merged, subjects=missing), parsed, auto_compact=True)
+                document.pop("@context")
+                for node in _jsonld_sorted(document["@graph"] if set(document) == {"@graph"} else [document]):  # (one node comes as itself)
+                    made[str(node["@id"])] = _JSONLD_ENCODER.encode(node).replace("\n", "\n    ")
+            for subject, known in part:
+                text = made.get(ids[subject]) or earlier[known]
+                if kept is not None:
+                    kept[known] = text
+                yield text
 
-    return batches()
+    return texts()
 
 
-def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
+def _write_jsonld(merged: ox.Store, out: IO[bytes], kept: dict[str, str] | None = None) -> None:
     """The merged view as rdflib's compacted JSON-LD document, with the ontology's context inline.
 
     The nodes are sorted by @id and their values sorted (_jsonld_sorted), so that the bytes are
-    the same in every process. Converted a batch of subjects at a time (_jsonld_batches), each
-    batch is written as it comes, laid out as json.dumps(indent=2) lays out the whole document,
+    the same in every process. Converted a batch of subjects at a time (_jsonld_nodes), each
+    node is written as it comes, laid out as json.dumps(indent=2) lays out the whole document,
     which is never held: at 10,000 articles its dicts took 100-200 MB.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
 
     context = _jsonld_context()
-    batches = _jsonld_batches(merged, context)
-    if batches is None:
+    nodes = _jsonld_nodes(merged, context, kept)
+    if nodes is None:
+        if kept is not None:
+            kept.clear()
         data = from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
         if isinstance(data.get("@graph"), list):
             _jsonld_sorted(data["@graph"])
@@ -955,23 +993,28 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes]) -> None:
             out.write("".join(batch).encode("utf-8"))
         out.write(b"\n")
         return
-    # {"@context": ..., "@graph": [...]} as json.dumps(indent=2, sort_keys=True) lays it out: a
-    # batch's list of nodes, its brackets taken off, indented one level more. (A newline inside a
-    # value is written "\n": every newline of the text is layout.)
+    # {"@context": ..., "@graph": [...]} as json.dumps(indent=2, sort_keys=True) lays it out:
+    # each node indented two levels. (A newline inside a value is written "\n": every newline
+    # of the text is layout.)
     out.write(('{\n  "@context": ' + _JSONLD_ENCODER.encode(context).replace("\n", "\n  ") + ',\n  "@graph": [').encode("utf-8"))
-    for index, nodes in enumerate(batches):
-        text = _JSONLD_ENCODER.encode(nodes)   # "[\n  {...},\n  {...}\n]"
-        out.write((("\n  " if index == 0 else ",\n  ") + text[2:-2].replace("\n", "\n  ")).encode("utf-8"))
+    for index, text in enumerate(nodes):
+        out.write((("\n    " if index == 0 else ",\n    ") + text).encode("utf-8"))
     out.write(b"\n  ]\n}\n")
 
 
-def export_merged(merged: ox.Store, fmt: str, out: IO[bytes]) -> None:
-    """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS."""
+def export_merged(merged: ox.Store, fmt: str, out: IO[bytes], *, jsonld_nodes: dict[str, str] | None = None) -> None:
+    """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS.
+
+    `jsonld_nodes` (json-ld only) is what an earlier call left in it: the text of each node of
+    that document, by a hash of its subject's triples. A node found there is copied rather than
+    converted again (a rebuild changes few of them), and on return it holds this document's
+    (none when the view is converted whole: a small view, or one with blank nodes or lists).
+    """
     if fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
         ox.serialize(_sorted_triples(merged), out, rdf_format, prefixes=_WRITE_PREFIXES if fmt == "turtle" else None)
     elif fmt == "json-ld":
-        _write_jsonld(merged, out)
+        _write_jsonld(merged, out, jsonld_nodes)
     elif fmt == "graphml":
         import networkx as nx
 

@@ -43,7 +43,8 @@ def temp_files(folder: Path) -> list[Path]:
 
 
 def cache_entries(out: Path) -> set[Path]:
-    return set((out / "cache").rglob("*.json"))
+    """The articles' extractions in the cache (Cache.put), not what write_outputs keeps under trig-*/."""
+    return set((out / "cache").glob("*/*.json"))
 
 
 @dataclass

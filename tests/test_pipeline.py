@@ -52,10 +52,10 @@ def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, buil
 
     real = kg.store.export_merged
 
-    def failing(merged, fmt, out):
+    def failing(merged, fmt, out, **options):
         if fmt == "json-ld":  # the last of the three: the others are already written aside
             raise RuntimeError("disk on fire")
-        return real(merged, fmt, out)
+        return real(merged, fmt, out, **options)
 
     monkeypatch.setattr(kg.store, "export_merged", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
@@ -107,7 +107,7 @@ def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_build, quick_build,
     _, cache, out = seeds_build
     copy = tmp_path / "cache"
     shutil.copytree(cache, copy)
-    entries = sorted(copy.rglob("*.json"))
+    entries = sorted(copy.glob("*/*.json"))   # the articles' extractions (Cache.put)
     assert len(entries) == 5
     victim = entries[2]
     victim.write_text(corrupt(victim.read_text(encoding="utf-8")), encoding="utf-8")
@@ -159,6 +159,46 @@ def test_a_rebuild_makes_only_the_graphs_of_what_changed(seeds_build, quick_buil
     write_outputs(clean, tmp_path / "clean")
     assert contents(tmp_path / "out") == contents(tmp_path / "clean")
     assert result.digest.quads == clean.digest.quads
+
+
+def _count_jsonld_conversions(monkeypatch) -> list[str]:
+    """The subjects whose JSON-LD nodes rdflib's from_rdf makes from here on."""
+    import rdflib.plugins.serializers.jsonld as rdflib_jsonld
+
+    converted: list[str] = []
+    real = rdflib_jsonld.from_rdf
+    monkeypatch.setattr(rdflib_jsonld, "from_rdf", lambda graph, *a, **k: converted.extend(map(str, set(graph.subjects()))) or real(graph, *a, **k))
+    return converted
+
+
+@pytest.mark.parametrize("damage", [None, "truncated", "edited"])
+def test_a_rebuild_reads_graph_jsonlds_nodes_back_from_the_cache(seeds_build, quick_build, tmp_path, monkeypatch, damage):
+    _, cache, out = seeds_build
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    monkeypatch.setattr(kg.store, "JSONLD_SUBJECTS_AT_ONCE", 10)   # the seeds' view, written a node at a time
+    write_outputs(quick_build([SEEDS], cache_dir=copy), tmp_path / "first")
+    assert contents(tmp_path / "first") == contents(out)
+    [table] = copy.rglob("graph.jsonld-nodes.json")
+    nodes = len(json.loads(table.read_text(encoding="utf-8"))["body"])
+    assert nodes == len(json.loads((out / "graph.jsonld").read_text(encoding="utf-8"))["@graph"])
+    if damage == "truncated":
+        table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    elif damage == "edited":
+        table.write_text(table.read_text(encoding="utf-8").replace("Ballerina", "Ballerino"), encoding="utf-8")
+
+    converted = _count_jsonld_conversions(monkeypatch)
+    result = quick_build([SEEDS], cache_dir=copy)
+    write_outputs(result, tmp_path / "again")
+    assert contents(tmp_path / "again") == contents(out)
+    if damage is None:
+        assert converted == [] and result.problems == []   # nothing changed: every node copied
+    else:
+        assert len(converted) == nodes                      # a damaged table is not trusted: every node made again
+        assert [(p.path, p.reason.split(" (")[0]) for p in result.problems] == [(table, "corrupted cache entry")]
+        converted.clear()
+        write_outputs(quick_build([SEEDS], cache_dir=copy), tmp_path / "third")
+        assert converted == []                              # and kept afresh for the next build
 
 
 # --------------------------------------------------------------------------- the seeds against the gold

@@ -511,6 +511,38 @@ def test_jsonld_made_a_few_subjects_at_a_time_is_the_same_document(dataset, monk
     assert _export(dataset, "json-ld") == whole
 
 
+def _view_jsonld(view: ox.Store, nodes: dict[str, str] | None = None) -> bytes:
+    out = io.BytesIO()
+    store.export_merged(view, "json-ld", out, jsonld_nodes=nodes)
+    return out.getvalue()
+
+
+def test_jsonld_nodes_kept_from_an_earlier_write_are_copied_and_only_a_changed_one_is_converted(dataset, monkeypatch):
+    import rdflib.plugins.serializers.jsonld as rdflib_jsonld
+
+    monkeypatch.setattr(store, "JSONLD_SUBJECTS_AT_ONCE", 2)
+    view = store._merged_store(dataset)
+    fresh = _view_jsonld(view)
+    subjects = len(json.loads(fresh)["@graph"])
+    converted: list[str] = []
+    real = rdflib_jsonld.from_rdf
+    monkeypatch.setattr(rdflib_jsonld, "from_rdf", lambda graph, *a, **k: converted.extend(map(str, set(graph.subjects()))) or real(graph, *a, **k))
+
+    nodes: dict[str, str] = {}
+    assert _view_jsonld(view, nodes) == fresh
+    assert len(converted) == len(nodes) == subjects   # the first write converts every node, and keeps each
+    converted.clear()
+    assert _view_jsonld(view, nodes) == fresh
+    assert converted == []                              # the second copies every one
+
+    view.add(ox.Quad(ox.NamedNode(str(BALLERINA)), ox.NamedNode(str(RDFS.comment)), ox.Literal("A spin-off."), ox.DefaultGraph()))
+    changed = _view_jsonld(view, nodes)
+    assert converted == [str(BALLERINA)]                # Ballerina's node alone is made again
+    assert '"comment": "A spin-off."' in changed.decode("utf-8")
+    assert changed == _view_jsonld(view)                # the same bytes as a write that kept nothing
+    assert len(nodes) == subjects                       # the old Ballerina node is no longer kept
+
+
 def _jsonld_nodes(triples) -> dict[str, dict]:
     ds = Dataset()
     graph = ds.graph(FKR["graph/test"])
