@@ -201,6 +201,11 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     yield Block(lambda: entities)
 
 
+#: The properties a fact of each kind states (_Statements.__call__), where they are not the
+#: kind itself: a pass for a few properties skips the facts that state none of them.
+STATED_BY = {"performance": ("portrays", "performer", "work", "character", "hasCastMember", "appearsIn")}
+
+
 class _Statements:
     """An article's statements: its facts with their terms resolved to IRIs, each a claim.
 
@@ -216,6 +221,7 @@ class _Statements:
         self._nodes: dict[str, ox.NamedNode] = {}
         self._performances: dict[tuple[ox.NamedNode, ox.NamedNode], ox.NamedNode] = {}
         self._properties: dict[str, tuple[URIRef, ox.NamedNode]] = {}   # a score of properties, by local name
+        self._kinds: dict[frozenset[URIRef], set[str]] = {}             # the kinds of fact stating any of these
 
     @property
     def performances(self) -> set[ox.NamedNode]:
@@ -251,6 +257,9 @@ class _Statements:
         """The statements of article number `index`, in its facts' order; with `only`, those of these properties."""
         said: list[_Statement] = []
         properties = self._properties
+        kinds = None if only is None else self._kinds.get(only)
+        if only is not None and kinds is None:
+            kinds = self._kinds[only] = {kind for kind in PREDICATES if any(FKG[name] in only for name in STATED_BY.get(kind, (kind,)))}
 
         def state(s: ox.NamedNode, name: str, o: ox.NamedNode | ox.Literal, fact: Fact) -> None:
             """`s` fkg:`name` `o`, as `fact` states it."""
@@ -263,6 +272,8 @@ class _Statements:
             said.append(_Statement(s, predicate, o, fact))
 
         for fact in extraction.facts:
+            if kinds is not None and fact.predicate not in kinds:
+                continue
             subject_class, object_class = PREDICATES[fact.predicate]
             subject = self._node(index, fact.subject, subject_class)
             if subject is None:

@@ -220,6 +220,28 @@ def test_performance_gives_the_facts_the_model_promises(build_articles):
     } <= merged
 
 
+def test_each_kind_of_fact_states_only_the_properties_listed_for_it(seeds_build):
+    # The conflicts' pass over the claims of single-valued properties skips the kinds of fact
+    # that, by graph.STATED_BY, state none of them: a kind must state nothing unlisted.
+    from kg.graph import STATED_BY, _Statements
+
+    result, _, _ = seeds_build
+    statements = _Statements(result.resolution)
+    stated: set[tuple[str, str]] = set()
+    single = frozenset({FKG.character, FKG.releaseDate})   # the ontology's functional properties
+    for index, (article, extraction) in enumerate(zip(result.articles, result.extractions)):
+        every = statements(index, article, extraction)
+        for said in every:
+            stated.add((said.fact.predicate, said.predicate.value.rsplit("#", 1)[1]))
+        assert statements(index, article, extraction, only=single) == [
+            said for said in every if said.predicate.value in {str(FKG.character), str(FKG.releaseDate)}]
+    for kind, name in stated:
+        assert name in STATED_BY.get(kind, (kind,)), (kind, name)
+    assert {name for kind, name in stated if kind == "performance"} == {
+        "portrays", "performer", "work", "character", "hasCastMember", "appearsIn"}
+    assert ("releaseDate", "releaseDate") in stated and ("directedBy", "directedBy") in stated
+
+
 # --------------------------------------------------------------------------- regressions (issue 7)
 
 
