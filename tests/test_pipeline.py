@@ -298,6 +298,23 @@ def test_a_record_read_back_from_the_cache_is_equal_and_shares_its_repeated_valu
     assert directed.object is wrote.object is back.mentions[0]
     assert directed.subject is wrote.subject is back.mentions[1] is back.main_work
     assert directed.sentence is wrote.sentence
+
+
+def test_a_date_and_a_performances_work_read_back_from_the_cache_are_equal():
+    from kg.extract import ArticleExtraction, Fact, Mention
+    from kg.pipeline import _from_json, _to_json
+
+    work = Mention("Ballerina", 0, 9, "Film", lexicon_id="work/ballerina")
+    actor, role = Mention("Ana Marsh", 28, 37, "PERSON"), Mention("Eve", 41, 44, "Character", via="alias")
+    record = ArticleExtraction(
+        [work, actor, role],
+        [Fact("releaseDate", work, "2025-06-06", "release/opens", 0.9, 0, 26, "Ballerina opens 2025-06-06."),
+         Fact("performance", actor, role, "cast/as", 0.85, 28, 45, "Ana Marsh as Eve.", work)],
+        None)
+    back = _from_json(json.loads(json.dumps(_to_json(record))))
+    assert back == record
+    assert back.facts[0].object == "2025-06-06" and back.facts[1].work is back.mentions[0]
+    assert back.main_work is None
     assert back.compact() == record
 
 
