@@ -577,8 +577,8 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
 
     From a BuildResult, the graph streams into graph.trig one named graph at a time (_write_trig,
     each article's from the cache where it is kept), and the merged view, a small part of it, is
-    gathered on the way for graph.ttl and graph.jsonld (`graph.digest`); the whole graph is never
-    in memory. A Dataset (say, with the reasoner's inferences added) is written through
+    gathered on the way for graph.ttl and graph.jsonld (`graph.digest`; graph.jsonld's nodes
+    copied from the cache where their triples did not change); the whole graph is never in memory. A Dataset (say, with the reasoner's inferences added) is written through
     kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     if isinstance(graph, BuildResult):
