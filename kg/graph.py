@@ -153,13 +153,14 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     single = single_valued_properties()
     statements = _Statements(resolution)
     view: list[ox.Quad] = []
-    seen: set[tuple] = set()   # the view's triples so far: a fact many articles state is made into a quad once
+    facts: set[tuple] = set()   # the articles' facts so far: one that many articles state is made a quad once
     default = ox.DefaultGraph()
 
-    def into_view(triples: Iterable[tuple]) -> None:
+    def into_view(triples: Iterable[tuple], *, once: set[tuple] | None = None) -> None:
         for triple in triples:
-            if triple not in seen:
-                seen.add(triple)
+            if once is None or triple not in once:
+                if once is not None:
+                    once.add(triple)
                 view.append(ox.Quad(*triple, default))
         if len(view) >= _VIEW_BATCH:  # into the store as it comes, not held twice
             digest.view.extend(view)
@@ -176,7 +177,7 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     yield Block(lambda: conflicts)
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
         said = statements(index, article, extraction)
-        into_view(_article_facts(said, digest))
+        into_view(_article_facts(said, digest), once=facts)
         chosen = {st.says: preferred[(index, st.says)] for st in said if (index, st.says) in preferred}
         # (A claim's IRI is a hash of the article and of what the claim says: the key covers both.)
         key = _hash(article.sha256, article.published, *(
