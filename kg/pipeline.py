@@ -300,32 +300,10 @@ class Cache:
         entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
         _atomic_write_all({self._blocks() / f"{key}.trig": entry}, durable=False)
 
-    # The text of each node of graph.jsonld, by a hash of its subject's triples
-    # (kg.store.export_merged's jsonld_nodes): a rebuild converts only the nodes that changed.
-
-    def _jsonld_nodes_path(self) -> Path:
-        return self._blocks() / "graph.jsonld-nodes.json"
-
-    def get_jsonld_nodes(self) -> dict[str, str]:
-        """The nodes kept by the last write (none if there are none, or they are corrupted: then reported)."""
-        path = self._jsonld_nodes_path()
-        entry = self._verified(path, self._ENTRY)
-        if entry is None:
-            return {}
-        try:
-            nodes = json.loads(entry.group(2))
-        except ValueError as error:
-            self._corrupted(path, error)
-            return {}
-        if not isinstance(nodes, dict) or not all(isinstance(text, str) for text in nodes.values()):
-            self._corrupted(path, "not a table of nodes")
-            return {}
-        return nodes
-
-    def put_jsonld_nodes(self, nodes: dict[str, str]) -> None:
-        body = json.dumps(nodes, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        entry = b'{"sha256": "%s", "body": %s}' % (hashlib.sha256(body).hexdigest().encode(), body)
-        _atomic_write_all({self._jsonld_nodes_path(): entry}, durable=False)
+    def jsonld_nodes(self) -> CachedNodes:
+        """graph.jsonld's nodes, by a hash of their subject's triples (kg.store.export_merged):
+        those the last write kept, and a new table for this write's (see CachedNodes)."""
+        return CachedNodes(self._blocks() / "graph.jsonld-nodes", self._corrupted)
 
     def keep_blocks(self, keys: set[str]) -> None:
         """Remove the blocks not under `keys` (those of the last write), and those an older
@@ -339,6 +317,80 @@ class Cache:
             for path in current.glob("*.trig"):
                 if path.stem not in keys:
                     path.unlink(missing_ok=True)
+
+
+class CachedNodes:
+    """graph.jsonld's nodes kept in the build's cache (a kg.store.NodeTable), never all in memory.
+
+    The last write's are indexed when the table is opened and read from their file when asked
+    for; this write's are written to a new file as they come, which replaces the old one on
+    commit(). A line is a key, a space and the node's text as a JSON string; the last line is
+    "sha256 " and the SHA-256 of the lines before it: a file that does not match is reported
+    (`corrupted`) and not read, and every node is made again.
+    """
+
+    def __init__(self, path: Path, corrupted: Callable[[Path, object], None]) -> None:
+        self.path = path
+        self._index: dict[str, tuple[int, int]] = {}
+        self._old: IO[bytes] | None = None
+        self._open_old(corrupted)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)   # as the cache's other files (mkstemp makes 0600 files)
+        self._new = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._digest = hashlib.sha256()
+
+    def _open_old(self, corrupted: Callable[[Path, object], None]) -> None:
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            corrupted(self.path, error)
+            return
+        digest, offset, index, trailer = hashlib.sha256(), 0, {}, None
+        for line in handle:
+            if line.startswith(b"sha256 "):
+                trailer = line
+                break
+            key, space, text = line.partition(b" ")
+            if not space or not line.endswith(b"\n"):
+                break
+            index[key.decode("ascii", "replace")] = (offset + len(key) + 1, len(text) - 1)
+            digest.update(line)
+            offset += len(line)
+        if trailer != b"sha256 %s\n" % digest.hexdigest().encode() or handle.read(1):
+            handle.close()
+            corrupted(self.path, "not a table of nodes" if trailer is None else "checksum mismatch")
+            return
+        self._old, self._index = handle, index
+
+    def get(self, key: str) -> str | None:
+        where = self._index.get(key)
+        if where is None or self._old is None:
+            return None
+        self._old.seek(where[0])
+        return json.loads(self._old.read(where[1]))
+
+    def keep(self, key: str, text: str) -> None:
+        line = f"{key} {json.dumps(text, ensure_ascii=False)}\n".encode("utf-8")
+        self._digest.update(line)
+        self._new.write(line)
+
+    def commit(self) -> None:
+        """Put this write's nodes in place of the last one's."""
+        self._new.write(b"sha256 %s\n" % self._digest.hexdigest().encode())
+        self._new.close()
+        os.replace(self._tmp, self.path)
+
+    def close(self) -> None:
+        """Let go of the files (this write's removed unless committed)."""
+        if self._old is not None:
+            self._old.close()
+        self._new.close()
+        Path(self._tmp).unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- build
@@ -585,17 +637,22 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
         digest = Digest()
         cache = graph.cache
         noted = len(cache.notes) if cache else 0
-        nodes = cache.get_jsonld_nodes() if cache else None
+        nodes = cache.jsonld_nodes() if cache else None
         writers = {
             "graph.trig": lambda handle: _write_trig(graph, digest, handle),
             "graph.ttl": lambda handle: store.export_merged(digest.view, "turtle", handle),
             "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle, jsonld_nodes=nodes),
         }
         files = {out / name: writer for name, writer in writers.items()}
-        _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
+        try:
+            _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
+            if nodes is not None:
+                nodes.commit()
+        finally:
+            if nodes is not None:
+                nodes.close()
         graph.digest = digest
         if cache:
-            cache.put_jsonld_nodes(nodes)
             graph.problems.extend(cache.notes[noted:])  # a kept graph or node table found corrupted
     else:
         view = _oxigraph_copy(graph)

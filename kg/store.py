@@ -51,7 +51,7 @@ import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -903,6 +903,17 @@ def _jsonld_sorted(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return nodes
 
 
+class NodeTable(Protocol):
+    """Where export_merged finds the JSON-LD nodes an earlier write made, by a hash of their
+    subject's triples, and keeps those of this write (kg.pipeline keeps one in the build's cache)."""
+
+    def get(self, key: str) -> str | None:
+        """The text of the node kept under `key`, if any."""
+
+    def keep(self, key: str, text: str) -> None:
+        """Keep `text`, a node of this write, under `key`."""
+
+
 def _jsonld_salt(context: dict[str, Any]) -> bytes:
     """What a node's text depends on besides its subject's triples: the context and rdflib's version."""
     import rdflib
@@ -911,16 +922,30 @@ def _jsonld_salt(context: dict[str, Any]) -> bytes:
 
 
 def _jsonld_node_key(salt: bytes, triples: list[Any]) -> str:
-    """A subject's node's key in export_merged's `jsonld_nodes`: a hash of its triples, sorted, and of `salt`."""
+    """A subject's node's key in a NodeTable: a hash of its triples, sorted, and of `salt`."""
     digest = hashlib.sha256(salt)
     digest.update("\n".join(sorted(map(str, triples))).encode("utf-8"))
     return digest.hexdigest()[:32]
 
 
-def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], kept: dict[str, str] | None) -> Iterator[str] | None:
-    """The text of each JSON-LD node of the merged view, laid out as it is in the document, in
-    the order of their @id, JSONLD_SUBJECTS_AT_ONCE subjects at a time; None when the view must
-    be converted whole (blank nodes or lists, or no more than a batch).
+def _node_texts(nodes: list[dict[str, Any]]) -> list[str]:
+    """Each node's text as it stands in the document, two levels in, its first line's indent off.
+
+    The list is encoded at once and cut between its nodes: json's indenting encoder is pure Python
+    and sets itself up on every call, which node by node cost 2 s at 10,000 articles. A newline
+    inside a value is written "\\n", so every newline of the text is layout, and a node of the
+    list closes on the only line that is two spaces and a brace.
+    """
+    if not nodes:
+        return []
+    body = _JSONLD_ENCODER.encode(nodes)[len("[\n  {"):-len("\n  }\n]")]
+    return ["{" + part.replace("\n", "\n  ") + "\n    }" for part in body.split("\n  },\n  {")]
+
+
+def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], table: NodeTable | None) -> Iterator[str] | None:
+    """The text of each JSON-LD node of the merged view (_node_texts), in the order of their @id,
+    made JSONLD_SUBJECTS_AT_ONCE subjects at a time; None when the view must be converted whole
+    (blank nodes or lists, or no more than a batch).
 
     rdflib's from_rdf reads an rdflib Graph, which holds a triple in some 800 bytes (300 MB for
     the 10,000-article view). Without blank nodes and lists, which from_rdf follows from the node
@@ -928,8 +953,8 @@ def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], kept: dict[str, str
     on a small Graph of a batch of subjects at a time. The subjects are taken in the order of the
     @id from_rdf gives them (the context's shrink_iri), so the batches follow one another.
 
-    For the same reason a node's text is known by its subject's triples: `kept` (export_merged's
-    `jsonld_nodes`) gives the text of those converted before, and is left holding this view's.
+    For the same reason a node's text is known by its subject's triples: those `table` has are
+    copied from it, the others converted, and every one is kept in it.
     """
     from rdflib.plugins.serializers.jsonld import from_rdf
     from rdflib.plugins.shared.jsonld.context import Context
@@ -941,34 +966,31 @@ def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], kept: dict[str, str
     parsed = Context(context)
     ids = {subject: parsed.shrink_iri(subject.value) for subject in subjects}
     ordered = sorted(subjects, key=ids.__getitem__)
-    earlier = dict(kept or {})
     salt = _jsonld_salt(context)
-    if kept is not None:
-        kept.clear()
-
-    def key(subject: Any) -> str | None:
-        return None if kept is None else _jsonld_node_key(salt, list(merged.quads_for_pattern(subject, None, None, ox.DefaultGraph())))
 
     def texts() -> Iterator[str]:
         for start in range(0, len(ordered), JSONLD_SUBJECTS_AT_ONCE):
-            part = [(subject, key(subject)) for subject in ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]]
-            missing = [subject for subject, known in part if known not in earlier]
+            part = ordered[start:start + JSONLD_SUBJECTS_AT_ONCE]
+            keys = [_jsonld_node_key(salt, list(merged.quads_for_pattern(subject, None, None, ox.DefaultGraph())))
+                    for subject in part] if table is not None else [""] * len(part)
+            found = [table.get(key) for key in keys] if table is not None else [None] * len(part)
+            missing = [subject for subject, text in zip(part, found) if text is None]
             made: dict[str, str] = {}
             if missing:
                 document = from_rdf(_graph_of(merged, subjects=missing), parsed, auto_compact=True)
                 document.pop("@context")
-                for node in _jsonld_sorted(document["@graph"] if set(document) == {"@graph"} else [document]):  # (one node comes as itself)
-                    made[str(node["@id"])] = _JSONLD_ENCODER.encode(node).replace("\n", "\n    ")
-            for subject, known in part:
-                text = made.get(ids[subject]) or earlier[known]
-                if kept is not None:
-                    kept[known] = text
+                nodes = _jsonld_sorted(document["@graph"] if set(document) == {"@graph"} else [document])  # (one node comes as itself)
+                made = dict(zip((str(node["@id"]) for node in nodes), _node_texts(nodes)))
+            for subject, key, text in zip(part, keys, found):
+                text = text if text is not None else made[ids[subject]]
+                if table is not None:
+                    table.keep(key, text)
                 yield text
 
     return texts()
 
 
-def _write_jsonld(merged: ox.Store, out: IO[bytes], kept: dict[str, str] | None = None) -> None:
+def _write_jsonld(merged: ox.Store, out: IO[bytes], table: NodeTable | None = None) -> None:
     """The merged view as rdflib's compacted JSON-LD document, with the ontology's context inline.
 
     The nodes are sorted by @id and their values sorted (_jsonld_sorted), so that the bytes are
@@ -979,10 +1001,8 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes], kept: dict[str, str] | None 
     from rdflib.plugins.serializers.jsonld import from_rdf
 
     context = _jsonld_context()
-    nodes = _jsonld_nodes(merged, context, kept)
+    nodes = _jsonld_nodes(merged, context, table)
     if nodes is None:
-        if kept is not None:
-            kept.clear()
         data = from_rdf(_graph_of(merged, sort=False), context, auto_compact=True)
         if isinstance(data.get("@graph"), list):
             _jsonld_sorted(data["@graph"])
@@ -1002,13 +1022,13 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes], kept: dict[str, str] | None 
     out.write(b"\n  ]\n}\n")
 
 
-def export_merged(merged: ox.Store, fmt: str, out: IO[bytes], *, jsonld_nodes: dict[str, str] | None = None) -> None:
+def export_merged(merged: ox.Store, fmt: str, out: IO[bytes], *, jsonld_nodes: NodeTable | None = None) -> None:
     """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS.
 
-    `jsonld_nodes` (json-ld only) is what an earlier call left in it: the text of each node of
-    that document, by a hash of its subject's triples. A node found there is copied rather than
-    converted again (a rebuild changes few of them), and on return it holds this document's
-    (none when the view is converted whole: a small view, or one with blank nodes or lists).
+    With `jsonld_nodes` (json-ld only), a node an earlier write kept there, under a hash of its
+    subject's triples, is copied rather than converted again (a rebuild changes few of them), and
+    every node written is kept there (none when the view is converted whole: a small view, or one
+    with blank nodes or lists).
     """
     if fmt in ("turtle", "nt"):
         rdf_format = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
