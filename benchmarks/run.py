@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterable, Sequence
 
 from benchmarks.child import FIRST_ROW
 
@@ -234,55 +235,67 @@ def _same(flags: dict[str, bool]) -> str:
     return ", ".join(f"{name.split('.')[1]} {'yes' if same else 'no'}" for name, same in flags.items())
 
 
+def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A titled Markdown table, after a blank line: columns right-aligned, but for those whose
+    name ends with "<" (left-aligned, the marker dropped)."""
+    left = [name.endswith("<") for name in columns]
+    names = [name.rstrip("<") for name in columns]
+    return ["", title, "", "| " + " | ".join(names) + " |",
+            "|" + "|".join("---" if is_left else "---:" for is_left in left) + "|",
+            *("| " + " | ".join(cells) + " |" for cells in rows)]
+
+
 def tables(results: dict) -> str:
     rows = results["sizes"]
-    lines = ["Build time and memory against corpus size (`kg build`, one process; load average at the start of "
-             "each run in the JSON):", "",
-             "| articles | words | quads | build | extraction | resolve | graph, written + summary | "
-             "peak RSS, extraction | peak RSS, whole build |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
+
+    def build_row(row: dict) -> list[str]:
         b = row["build_p1"]
         t = b["timings"]
-        phase = b.get("rss_mb_by_phase", {})
-        lines.append(f"| {row['articles']:,} | {row['words']:,} | {b['quads']:,} | {_f(t['total'], 1)} s | "
-                     f"{_f(t['extract'], 1)} s | {_f(t.get('resolve'), 1)} s | "
-                     f"{_f(t['write'] + t['summary'], 1)} s | {_mb(phase.get('extract'))} | {_mb(b['peak_rss_mb'])} |")
+        return [f"{row['articles']:,}", f"{row['words']:,}", f"{b['quads']:,}", f"{_f(t['total'], 1)} s",
+                f"{_f(t['extract'], 1)} s", f"{_f(t.get('resolve'), 1)} s", f"{_f(t['write'] + t['summary'], 1)} s",
+                _mb(b.get("rss_mb_by_phase", {}).get("extract")), _mb(b["peak_rss_mb"])]
+
+    lines = _table("Build time and memory against corpus size (`kg build`, one process; load average at the start of "
+                   "each run in the JSON):",
+                   ["articles", "words", "quads", "build", "extraction", "resolve", "graph, written + summary",
+                    "peak RSS, extraction", "peak RSS, whole build"],
+                   map(build_row, rows))[1:]
     full = [row for row in rows if "bare_lines_wps" in row["derived"]]
     if full:
-        lines += ["", "Throughput, one process each, on the same texts (words/s of wall time, model loading excluded; "
-                  "the ratios also in CPU seconds of the whole process, which other load on the machine distorts less):", "",
-                  "| articles | bare spaCy, kg's lines | bare spaCy, whole articles | `kg build` | `kg build` extraction only | "
-                  "build ÷ bare lines (wall / CPU) | build ÷ bare articles (wall / CPU) |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
-        for row in full:
+        def throughput_row(row: dict) -> list[str]:
             d = row["derived"]
             cpu_articles = row["bare_articles_p1"]["cpu"] / row["build_p1"]["cpu"]
-            lines.append(f"| {row['articles']:,} | {_f(d['bare_lines_wps'])} | {_f(d['bare_articles_wps'])} | "
-                         f"{_f(d['build_p1_wps'])} | {_f(d['extract_p1_wps'])} | {_f(d['ratio_vs_bare_lines'], 2)} / "
-                         f"{_f(d['cpu_ratio_vs_bare_lines'], 2)} | {_f(d['ratio_vs_bare_articles'], 2)} / {_f(cpu_articles, 2)} |")
-        lines += ["", "Two processes against one:", "",
-                  "| articles | bare spaCy, 2 ÷ 1 | `kg build`, 2 ÷ 1 (extraction only) | same bytes, 1 and 2 processes | "
-                  "peak RSS, 2 processes together |",
-                  "|---:|---:|---:|---|---:|"]
-        for row in full:
+            return [f"{row['articles']:,}", _f(d["bare_lines_wps"]), _f(d["bare_articles_wps"]), _f(d["build_p1_wps"]),
+                    _f(d["extract_p1_wps"]), f"{_f(d['ratio_vs_bare_lines'], 2)} / {_f(d['cpu_ratio_vs_bare_lines'], 2)}",
+                    f"{_f(d['ratio_vs_bare_articles'], 2)} / {_f(cpu_articles, 2)}"]
+
+        def processes_row(row: dict) -> list[str]:
             d = row["derived"]
-            lines.append(f"| {row['articles']:,} | {_f(d['bare_p2_speedup'], 2)} | {_f(d['p2_speedup'], 2)} "
-                         f"({_f(d['p2_extract_speedup'], 2)}) | {_same(row['p2_same_bytes'])} | "
-                         f"{_f(row['build_p2']['peak_tree_rss_mb'])} MB |")
+            return [f"{row['articles']:,}", _f(d["bare_p2_speedup"], 2), f"{_f(d['p2_speedup'], 2)} ({_f(d['p2_extract_speedup'], 2)})",
+                    _same(row["p2_same_bytes"]), f"{_f(row['build_p2']['peak_tree_rss_mb'])} MB"]
+
+        lines += _table("Throughput, one process each, on the same texts (words/s of wall time, model loading excluded; "
+                        "the ratios also in CPU seconds of the whole process, which other load on the machine distorts less):",
+                        ["articles", "bare spaCy, kg's lines", "bare spaCy, whole articles", "`kg build`",
+                         "`kg build` extraction only", "build ÷ bare lines (wall / CPU)", "build ÷ bare articles (wall / CPU)"],
+                        map(throughput_row, full))
+        lines += _table("Two processes against one:",
+                        ["articles", "bare spaCy, 2 ÷ 1", "`kg build`, 2 ÷ 1 (extraction only)",
+                         "same bytes, 1 and 2 processes<", "peak RSS, 2 processes together"],
+                        map(processes_row, full))
     rebuilt = [row for row in rows if "rebuild_share" in row["derived"]]
     if rebuilt:
-        lines += ["", "A rebuild after 1% of the articles changed, against the full build (on the build's clock, "
-                  "load to summary; and in wall time, which adds Python's start and the imports to both):", "",
-                  "| articles | changed | rebuild | full build | rebuild ÷ full build | wall: rebuild, full | "
-                  "rebuild ÷ full build, wall |",
-                  "|---:|---:|---:|---:|---:|---:|---:|"]
-        for row in rebuilt:
-            d = row["derived"]
-            lines.append(f"| {row['articles']:,} | {row['rebuild_changed']} | {_f(row['rebuild_1pct']['timings']['total'], 1)} s | "
-                         f"{_f(row['build_p1']['timings']['total'], 1)} s | {_f(d['rebuild_share'] * 100, 1)}% | "
-                         f"{_f(row['rebuild_1pct']['wall'], 1)} s, {_f(row['build_p1']['wall'], 1)} s | "
-                         f"{_f(d['rebuild_share_wall'] * 100, 1)}% |")
+        def rebuild_row(row: dict) -> list[str]:
+            d, rebuild, full_build = row["derived"], row["rebuild_1pct"], row["build_p1"]
+            return [f"{row['articles']:,}", str(row["rebuild_changed"]), f"{_f(rebuild['timings']['total'], 1)} s",
+                    f"{_f(full_build['timings']['total'], 1)} s", f"{_f(d['rebuild_share'] * 100, 1)}%",
+                    f"{_f(rebuild['wall'], 1)} s, {_f(full_build['wall'], 1)} s", f"{_f(d['rebuild_share_wall'] * 100, 1)}%"]
+
+        lines += _table("A rebuild after 1% of the articles changed, against the full build (on the build's clock, "
+                        "load to summary; and in wall time, which adds Python's start and the imports to both):",
+                        ["articles", "changed", "rebuild", "full build", "rebuild ÷ full build", "wall: rebuild, full",
+                         "rebuild ÷ full build, wall"],
+                        map(rebuild_row, rebuilt))
     q = results.get("queries")
     if q and "oxigraph" in q:
         q = {"rdflib": {"load": None, "peak_rss_mb": None, "queries": {}}, **q}
