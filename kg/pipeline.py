@@ -334,11 +334,7 @@ class CachedNodes:
         self._index: dict[str, tuple[int, int]] = {}
         self._old: IO[bytes] | None = None
         self._open_old(corrupted)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)   # as the cache's other files (mkstemp makes 0600 files)
+        fd, self._tmp = _temp_beside(path)
         self._new = os.fdopen(fd, "wb", buffering=1 << 20)
         self._digest = hashlib.sha256()
 
@@ -569,6 +565,17 @@ def _worker_extract(items: list[tuple[str, datetime.date | None]]) -> list[Artic
 # --------------------------------------------------------------------------- output
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in `path`'s folder (made if need be), to be renamed to `path`: its
+    descriptor and name. It gets the usual permissions (umask applied), where mkstemp gives 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return fd, tmp
+
+
 def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, durable: bool = True) -> None:
     """Write every file aside first (its bytes, or what its writer writes to a binary handle,
     in the order given), synced to disk if `durable`, then rename them all into place.
@@ -580,14 +587,9 @@ def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *,
     written: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
             with _ctrl_c_held():  # a temporary file is made and recorded for removal, or not made
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+                fd, tmp = _temp_beside(path)
                 written.append((tmp, path))
-            # mkstemp makes 0600 files; the outputs get the usual permissions (umask applied).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
             with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
                 if callable(data):
                     data(handle)
@@ -630,7 +632,8 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     From a BuildResult, the graph streams into graph.trig one named graph at a time (_write_trig,
     each article's from the cache where it is kept), and the merged view, a small part of it, is
     gathered on the way for graph.ttl and graph.jsonld (`graph.digest`; graph.jsonld's nodes
-    copied from the cache where their triples did not change); the whole graph is never in memory. A Dataset (say, with the reasoner's inferences added) is written through
+    copied from the cache where their triples did not change); the whole graph is never in
+    memory. A Dataset (say, with the reasoner's inferences added) is written through
     kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     if isinstance(graph, BuildResult):
