@@ -105,7 +105,7 @@ def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtr
 
 
 #: Merged-view quads gathered before they go into Digest.view.
-_VIEW_BATCH = 50_000
+_VIEW_BATCH = 10_000
 
 
 @dataclass
@@ -118,7 +118,7 @@ class Block:
     same quads, so a cache can keep the block's serialisation under it (kg.pipeline).
     """
 
-    quads: Callable[[], list[ox.Quad]]
+    quads: Callable[[], Iterable[ox.Quad]]   # a list, or for the entities' graph a stream
     key: str | None = None
 
 
@@ -135,9 +135,9 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
     """
     digest = digest if digest is not None else Digest()
     for block in graph_blocks(articles, extractions, resolution, digest):
-        quads = block.quads()
-        digest.quads += len(quads)
-        yield from quads
+        for quad in block.quads():
+            digest.quads += 1
+            yield quad
 
 
 def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
@@ -184,22 +184,33 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
             f"{st.subject.value} {st.predicate.value} {st.object} {st.fact.sentence_start} {st.fact.sentence_end} "
             f"{st.fact.rule} {chosen.get(st.says)}" for st in said))
         yield Block(partial(_article_quads, article, said, chosen), key)
-    entities: list[ox.Quad] = []
-    for performance in sorted(statements.performances, key=lambda iri: iri.value):
-        entities.append(ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES))
-    for key in sorted(statements.used):
+    facts.clear()   # no article's facts come after this: the set is not held over the entities' graph
+    preferred.clear()
+    performances = sorted(statements.performances, key=lambda iri: iri.value)
+    used = sorted(statements.used)
+    for key in used:
+        digest.classes[resolution.entities[key].cls] += 1
+    # The entities' graph is made twice, for the view now and for the writer when it asks,
+    # rather than held: at 10,000 articles its quads took 120 MB at the build's peak.
+    into_view((q.subject, q.predicate, q.object) for q in _entity_quads(performances, used, resolution, statements))
+    digest.view.extend(view)
+    yield Block(partial(_entity_quads, performances, used, resolution, statements))
+
+
+def _entity_quads(performances: list[ox.NamedNode], used: list[str], resolution: Resolution,
+                  statements: _Statements) -> Iterator[ox.Quad]:
+    """The entities' graph: each performance typed, each entity used typed and named."""
+    for performance in performances:
+        yield ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES)
+    for key in used:
         entity = resolution.entities[key]
         iri = statements.entity_iri(key, entity.kind)
         label = ox.Literal(entity.label)
-        digest.classes[entity.cls] += 1
-        entities.append(ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES))
-        entities.append(ox.Quad(iri, _LABEL, label, _ENTITIES))
-        entities.append(ox.Quad(iri, _PREF_LABEL, label, _ENTITIES))
+        yield ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES)
+        yield ox.Quad(iri, _LABEL, label, _ENTITIES)
+        yield ox.Quad(iri, _PREF_LABEL, label, _ENTITIES)
         for alt in entity.alt_labels:
-            entities.append(ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES))
-    into_view((q.subject, q.predicate, q.object) for q in entities)
-    digest.view.extend(view)
-    yield Block(lambda: entities)
+            yield ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES)
 
 
 #: The properties a fact of each kind states (_Statements.__call__), where they are not the

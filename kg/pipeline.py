@@ -679,8 +679,7 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
     for block in result.blocks(digest):
         entry = cache.get_block(block.key) if cache and block.key else None
         if entry is None:
-            quads = block.quads()
-            entry = (len(quads), store.trig_block(quads))
+            entry = store.trig_block(block.quads())
             if cache and block.key:
                 cache.put_block(block.key, *entry)
         if block.key:

@@ -848,20 +848,29 @@ def trig_prefixes() -> bytes:
     return text[:text.index(b"<urn:x-kg:probe> {")]
 
 
-def trig_block(quads: Sequence[ox.Quad]) -> bytes:
-    """The TriG of `quads`, all in one named graph, without the prefix lines (trig_prefixes).
+def trig_block(quads: Iterable[ox.Quad]) -> tuple[int, bytes]:
+    """How many `quads` there are, and their TriG, all in one named graph, without the prefix
+    lines (trig_prefixes); read once, so a stream is never held.
 
     trig_prefixes() followed by the blocks of consecutive graphs are the bytes write_quads
     writes for all their quads in one stream (tests/test_store.py), so a graph's block can be
     kept and written again without making its quads.
     """
-    if not quads:
-        return b""
-    text = ox.serialize(quads, None, ox.RdfFormat.TRIG, prefixes=_WRITE_PREFIXES)
+    count = 0
+
+    def counted() -> Iterator[ox.Quad]:
+        nonlocal count
+        for quad in quads:
+            count += 1
+            yield quad
+
+    text = ox.serialize(counted(), None, ox.RdfFormat.TRIG, prefixes=_WRITE_PREFIXES)
+    if not count:
+        return 0, b""
     head = trig_prefixes()
     if not text.startswith(head):
         raise ValueError("Oxigraph's TriG did not start with the prefix lines")
-    return text[len(head):]
+    return count, text[len(head):]
 
 
 def _view_subjects(merged: ox.Store) -> tuple[set[Any], bool]:

@@ -144,7 +144,7 @@ def test_a_rebuild_makes_only_the_graphs_of_what_changed(seeds_build, quick_buil
 
     made = []
     real = kg.store.trig_block
-    monkeypatch.setattr(kg.store, "trig_block", lambda quads: made.append(len(quads)) or real(quads))
+    monkeypatch.setattr(kg.store, "trig_block", lambda quads: made.append(quads) or real(quads))
     result = quick_build([corpus], cache_dir=copy)
     write_outputs(result, tmp_path / "out")
     # made afresh: the sources, the conflicts, the edited article's graph and the entities;

@@ -628,12 +628,15 @@ def test_trig_blocks_one_after_another_are_the_trig_of_the_whole_stream(dataset)
     quads = sorted(store._ox_quads(dataset), key=store._quad_key)  # graph by graph
     whole = io.BytesIO()
     store.write_quads(quads, "trig", whole)
-    blocks = [store.trig_block(list(graph)) for _, graph in groupby(quads, key=lambda q: q.graph_name)]
+    # each graph handed over as a stream, read once
+    blocks = [store.trig_block(graph) for _, graph in groupby(quads, key=lambda q: q.graph_name)]
     assert len(blocks) == 6  # the fixture's sources, conflicts, entities and three article graphs
-    assert store.trig_prefixes() + b"".join(blocks) == whole.getvalue()
+    assert sum(count for count, _ in blocks) == len(quads)
+    assert store.trig_prefixes() + b"".join(text for _, text in blocks) == whole.getvalue()
     prefix_lines = store.trig_prefixes().splitlines()
     assert prefix_lines and all(line.startswith(b"@prefix ") for line in prefix_lines)
-    assert store.trig_block([]) == b""
+    assert store.trig_block([]) == (0, b"")
+    assert store.trig_block(iter(())) == (0, b"")
 
 
 def test_export_of_an_rdflib_memory_dataset_matches(dataset):
