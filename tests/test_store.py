@@ -6,6 +6,7 @@ The query answers themselves are tested in tests/test_queries.py; here the machi
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -622,6 +623,29 @@ def test_graphml_ids_are_unique_xml_name_tokens(dataset):
     assert node_ids and edge_ids
     assert len(set(node_ids)) == len(node_ids) and len(set(edge_ids)) == len(edge_ids)
     assert all(re.fullmatch(r"[\w.:-]+", i) for i in node_ids + edge_ids)
+
+
+def test_a_graph_made_for_a_batch_of_json_ld_nodes_is_freed_without_the_cyclic_collector():
+    """The JSON-LD writer's graphs are made without prefixes: one bound to prefixes is in a cycle
+    with its namespace manager, and a build that runs the collector seldom piled them up."""
+    merged = ox.Store()
+    person = ox.NamedNode("https://w3id.org/franchise-kg/id/person/lina-de-vries")
+    merged.add(ox.Quad(person, ox.NamedNode(str(RDFS.label)), ox.Literal("Lina de Vries"), ox.DefaultGraph()))
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        graph = store._graph_of(merged, subjects=[person], prefixes=False)
+        assert len(graph) == 1
+        del graph
+        assert gc.collect() == 0
+        graph = store._graph_of(merged, subjects=[person])  # bound to kg's prefixes, for a reader
+        assert graph.namespace_manager.store.namespace("fkr") is not None
+        del graph
+        assert gc.collect() > 0
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def test_trig_blocks_one_after_another_are_the_trig_of_the_whole_stream(dataset):
