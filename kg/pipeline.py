@@ -162,6 +162,9 @@ class _Pending:
 #: The layout of a cache entry (Cache): a new layout starts a new cache rather than reading old entries as corrupt.
 CACHE_FORMAT = 3
 
+#: The name of a pipeline's folder in the cache (_rules_fingerprint).
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
 
 def _rules_fingerprint(model_name: str) -> str:
     digest = hashlib.sha256(f"{PIPELINE_VERSION}|{CACHE_FORMAT}|{__version__}|{model_name}".encode())
@@ -226,12 +229,19 @@ class Cache:
     """Extractions on disk, one JSON file per article, keyed by the text's hash and the rules' fingerprint.
 
     Each entry carries a checksum of its own content: a corrupted entry is detected, reported and
-    rebuilt, never trusted.
+    rebuilt, never trusted. Once a build's outputs are written, `prune` removes what it did not
+    use, so that the cache does not grow with every edit, model and upgrade (see there).
     """
+
+    #: The pipelines (fingerprints: model, rules, kg's version) whose extractions are kept: the
+    #: one in use and the most recently used others, so that switching between two or three
+    #: models keeps each one's cache, and upgrades do not pile up.
+    PIPELINES_KEPT = 3
 
     def __init__(self, folder: Path, fingerprint: str):
         self.folder = folder / fingerprint
         self.notes: list[Problem] = []
+        self._used: set[str] = set()   # the entries this build read or wrote, by file name
 
     def _path(self, article: Article) -> Path:
         # The date is part of the key: it gives "in March" its year.
@@ -247,10 +257,12 @@ class Cache:
         if entry is None:
             return None
         try:
-            return _from_json(json.loads(entry.group(2)))
+            extraction = _from_json(json.loads(entry.group(2)))
         except (ValueError, KeyError, TypeError, IndexError) as error:
             self._corrupted(path, error)
             return None
+        self._used.add(path.name)
+        return extraction
 
     def _verified(self, path: Path, layout: re.Pattern[bytes]) -> re.Match[bytes] | None:
         """The entry at `path` matched against `layout`, whose group 1 is the SHA-256 of its last
@@ -281,6 +293,32 @@ class Cache:
         # Not synced to disk: an entry lost to a crash is extracted again, a torn one fails its
         # checksum; syncing each (3 ms) would cost a build of 10,000 articles half a minute.
         _atomic_write_all({self._path(article): entry}, durable=False)
+        self._used.add(self._path(article).name)
+
+    def prune(self) -> None:
+        """Remove the entries this build did not use, and the folders of all but the
+        PIPELINES_KEPT most recently used pipelines (this one counted).
+
+        Called once a build's outputs are written: an entry the build did not read is an
+        article's former text (an edited article is a new entry) or an article no longer read.
+        The cache belongs to one output folder and follows its last build, as the articles'
+        graphs do (keep_blocks). A folder whose name is not a fingerprint is left alone, and so is
+        what cannot be removed: a cache that cannot be pruned is only larger.
+        """
+        if not self.folder.is_dir():
+            return
+        try:
+            for path in self.folder.glob("*.json"):
+                if path.name not in self._used:
+                    path.unlink(missing_ok=True)
+            os.utime(self.folder)  # this pipeline's last use: now
+            others = [folder for folder in self.folder.parent.iterdir()
+                      if folder != self.folder and folder.is_dir() and _FINGERPRINT.fullmatch(folder.name)]
+            others.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for folder in others[self.PIPELINES_KEPT - 1:]:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # An article's graph as TriG (kg.graph.Block), kept under its key: a rebuild writes the
     # graphs of the articles whose entities, claims and conflicts did not change from here.
@@ -651,6 +689,8 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
             _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
             if nodes is not None:
                 nodes.commit()
+            if cache:
+                cache.prune()
         finally:
             if nodes is not None:
                 nodes.close()

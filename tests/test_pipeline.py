@@ -5,7 +5,9 @@ and the seeds end to end against the hand-made gold in tests/gold.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +124,45 @@ def test_corrupted_cache_entry_is_reported_and_rebuilt(seeds_build, quick_build,
     # the entry was written afresh: the next build trusts it again
     assert json.loads(victim.read_text(encoding="utf-8"))["body"]
     assert quick_build([SEEDS], cache_dir=copy).cached == 5
+
+
+def test_a_build_leaves_in_the_cache_only_what_it_used_and_the_last_three_pipelines(seeds_build, quick_build, tmp_path):
+    _, cache, _ = seeds_build
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    (current,) = list(copy.iterdir())   # the seeds' build: one pipeline
+    before = {p.name for p in current.glob("*.json")}
+    assert len(before) == 5
+    # three pipelines used before this one (another model, older versions of kg), the oldest
+    # first, and a folder that is not a pipeline's
+    now = time.time()
+    for days, name in ((30, "0000000000000000"), (20, "1111111111111111"), (10, "2222222222222222")):
+        (copy / name).mkdir()
+        (copy / name / "entry.json").write_text("{}", encoding="utf-8")
+        os.utime(copy / name, (now - days * 86400, now - days * 86400))
+    (copy / "my-notes").mkdir()
+    # the corpus changes: one article edited, one no longer read
+    corpus = tmp_path / "seeds"
+    shutil.copytree(SEEDS, corpus)
+    edited = corpus / "003_486e2a57a332a372.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nTickets go on sale next week.\n", encoding="utf-8")
+    (corpus / "004_ece4c64aeaacedde.txt").unlink()
+    manifest = corpus / "sources.csv"
+    manifest.write_text("".join(line for line in manifest.read_text(encoding="utf-8").splitlines(keepends=True)
+                                if not line.startswith("004_")), encoding="utf-8")
+
+    result = quick_build([corpus], cache_dir=copy)
+    assert (result.cached, result.problems) == (3, [])
+    assert before < {p.name for p in current.glob("*.json")}   # nothing removed before the outputs are written
+    write_outputs(result, tmp_path / "out")
+    after = {p.name for p in current.glob("*.json")}
+    assert len(after) == 4                 # the four articles read
+    assert len(after & before) == 3        # the three unchanged ones kept; the old 003 and 004 gone
+    # this pipeline and the two most recently used others are kept; a folder kg did not make is left alone
+    assert sorted(p.name for p in copy.iterdir()) == sorted(
+        [current.name, "1111111111111111", "2222222222222222", "my-notes"])
+    # and the next build finds everything it needs
+    assert quick_build([corpus], cache_dir=copy).cached == 4
 
 
 def _blocks(cache: Path) -> set[str]:
