@@ -149,6 +149,7 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
     conflicts' graph comes before the articles' and decides which of their claims are
     preferred, so a first pass gathers the claims of single-valued properties; an article's
     statements are made again when its block comes, and only one article's are held at a time.
+    The entities' graph, the largest, is a stream made afresh each time its quads are asked for.
     """
     single = single_valued_properties()
     statements = _Statements(resolution)
