@@ -241,7 +241,7 @@ class Cache:
     def __init__(self, folder: Path, fingerprint: str):
         self.folder = folder / fingerprint
         self.notes: list[Problem] = []
-        self._used: set[str] = set()   # the entries this build read or wrote, by file name
+        self._used: set[Path] = set()   # the entries and the graphs this build read or wrote
 
     def _path(self, article: Article) -> Path:
         # The date is part of the key: it gives "in March" its year.
@@ -261,7 +261,7 @@ class Cache:
         except (ValueError, KeyError, TypeError, IndexError) as error:
             self._corrupted(path, error)
             return None
-        self._used.add(path.name)
+        self._used.add(path)
         return extraction
 
     def _verified(self, path: Path, layout: re.Pattern[bytes]) -> re.Match[bytes] | None:
@@ -293,31 +293,35 @@ class Cache:
         # Not synced to disk: an entry lost to a crash is extracted again, a torn one fails its
         # checksum; syncing each (3 ms) would cost a build of 10,000 articles half a minute.
         _atomic_write_all({self._path(article): entry}, durable=False)
-        self._used.add(self._path(article).name)
+        self._used.add(self._path(article))
 
     def prune(self) -> None:
-        """Remove the entries this build did not use, and the folders of all but the
-        PIPELINES_KEPT most recently used pipelines (this one counted).
+        """Remove what this build did not use: the entries it did not read or write, the
+        articles' graphs it did not write, those an older version of the code wrote, and the
+        folders of all but the PIPELINES_KEPT most recently used pipelines (this one counted).
 
-        Called once a build's outputs are written: an entry the build did not read is an
-        article's former text (an edited article is a new entry) or an article no longer read.
-        The cache belongs to one output folder and follows its last build, as the articles'
-        graphs do (keep_blocks). A folder whose name is not a fingerprint is left alone, and so is
-        what cannot be removed: a cache that cannot be pruned is only larger.
+        Called once a build's outputs are written. An entry the build did not read is an
+        article's former text (an edited article is a new entry) or an article no longer read;
+        an article's graph changes with its entities. Kept, they would pile up build after
+        build: the cache belongs to one output folder and follows its last build. A folder whose
+        name is not a fingerprint is left alone, and so is what cannot be removed: a cache that
+        cannot be pruned is only larger.
         """
         if not self.folder.is_dir():
             return
+        blocks = self._blocks()
         try:
-            for path in self.folder.glob("*.json"):
-                if path.name not in self._used:
+            for path in [*self.folder.glob("*.json"), *blocks.glob("*.trig")]:
+                if path not in self._used:
                     path.unlink(missing_ok=True)
+            stale = [folder for folder in self.folder.glob("trig-*") if folder != blocks]
             os.utime(self.folder)  # this pipeline's last use: now
             others = [folder for folder in self.folder.parent.iterdir()
                       if folder != self.folder and folder.is_dir() and _FINGERPRINT.fullmatch(folder.name)]
             others.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
         except OSError:
             return
-        for folder in others[self.PIPELINES_KEPT - 1:]:
+        for folder in stale + others[self.PIPELINES_KEPT - 1:]:
             shutil.rmtree(folder, ignore_errors=True)
 
     # An article's graph as TriG (kg.graph.Block), kept under its key: a rebuild writes the
@@ -331,30 +335,23 @@ class Cache:
 
     def get_block(self, key: str) -> tuple[int, bytes] | None:
         """(quad count, TriG) of the block kept under `key`, or None (a corrupted entry is reported)."""
-        entry = self._verified(self._blocks() / f"{key}.trig", self._BLOCK)
-        return None if entry is None else (int(entry.group(2)), entry.group(3))
+        path = self._blocks() / f"{key}.trig"
+        entry = self._verified(path, self._BLOCK)
+        if entry is None:
+            return None
+        self._used.add(path)
+        return int(entry.group(2)), entry.group(3)
 
     def put_block(self, key: str, quads: int, trig: bytes) -> None:
         entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
-        _atomic_write_all({self._blocks() / f"{key}.trig": entry}, durable=False)
+        path = self._blocks() / f"{key}.trig"
+        _atomic_write_all({path: entry}, durable=False)
+        self._used.add(path)
 
     def jsonld_nodes(self) -> CachedNodes:
         """graph.jsonld's nodes, by a hash of their subject's triples (kg.store.export_merged):
         those the last write kept, and a new table for this write's (see CachedNodes)."""
         return CachedNodes(self._blocks() / "graph.jsonld-nodes", self._corrupted)
-
-    def keep_blocks(self, keys: set[str]) -> None:
-        """Remove the blocks not under `keys` (those of the last write), and those an older
-        version of the code wrote: an article's graph changes with its entities, and old
-        versions would pile up build after build."""
-        current = self._blocks()
-        for folder in self.folder.glob("trig-*"):
-            if folder != current:
-                shutil.rmtree(folder, ignore_errors=True)
-        if current.is_dir():
-            for path in current.glob("*.trig"):
-                if path.stem not in keys:
-                    path.unlink(missing_ok=True)
 
 
 class CachedNodes:
@@ -710,11 +707,11 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
 
     An article's graph is copied from the build's cache when its block is kept there (the
     rebuild after a few articles changed makes only theirs, and those whose entities or
-    conflicts moved), else made, written and kept; the blocks no longer written are removed.
+    conflicts moved), else made, written and kept; the blocks no longer written are removed
+    once the outputs are (Cache.prune).
     The bytes are those of kg.store.write_quads over the whole stream.
     """
     cache = result.cache
-    kept: set[str] = set()
     started = False
     for block in result.blocks(digest):
         entry = cache.get_block(block.key) if cache and block.key else None
@@ -722,15 +719,11 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
             entry = store.trig_block(block.quads())
             if cache and block.key:
                 cache.put_block(block.key, *entry)
-        if block.key:
-            kept.add(block.key)
         if entry[1] and not started:
             out.write(store.trig_prefixes())
             started = True
         digest.quads += entry[0]
         out.write(entry[1])
-    if cache:
-        cache.keep_blocks(kept)
 
 
 def _oxigraph_copy(ds: Dataset) -> Dataset:
