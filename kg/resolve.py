@@ -118,14 +118,34 @@ def _misspellable(words: list[str]) -> list[int]:
     return [i for i, word in enumerate(words) if len(word) >= _MIN_MISSPELT]
 
 
-def _gap(words: list[str], i: int, variant: str) -> str:
-    """`words` with word `i` replaced by `variant`, marked, as one string: an index key that takes
-    half the memory of the tuples it stands for (the index holds every form of every name).
+def _gap(words: list[str], i: int, variant: str) -> int:
+    """`words` with word `i` replaced by `variant`, marked, as the hash of one string: the key of
+    the misspelling index, which holds every form of every name (900,000 at 10,000 articles).
+    A hash takes less than half the memory of the string; two names whose keys collide without
+    sharing a form are only a candidate pair, which `resolve` checks letter by letter.
 
     >>> _gap(["rob", "tanner"], 1, "tannr") == _gap(["rob", "tannor"], 1, "tannr")
     True
     """
-    return " ".join([*words[:i], "\x1f" + variant, *words[i + 1:]])
+    return hash(" ".join([*words[:i], "\x1f" + variant, *words[i + 1:]]))
+
+
+def _index(index: dict[int, str | list[str]], key: int, name: str) -> None:
+    """`name` filed under `key`: alone as itself, several as a list (most keys file one name,
+    and a list for each would take as much memory as the rest of the index)."""
+    held = index.get(key)
+    if held is None:
+        index[key] = name
+    elif isinstance(held, list):
+        held.append(name)
+    else:
+        index[key] = [held, name]
+
+
+def _filed(index: dict[int, str | list[str]], key: int) -> list[str] | tuple[str, ...]:
+    """The names filed under `key` (see _index)."""
+    held = index.get(key, ())
+    return (held,) if isinstance(held, str) else held
 
 
 def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
@@ -191,7 +211,7 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
         # form: names of two words or more, words of _MIN_MISSPELT letters or more.
         by_suffix: dict[tuple[str, ...], list[str]] = defaultdict(list)
         by_first: dict[str, list[str]] = defaultdict(list)
-        by_gap: dict[str, list[str]] = defaultdict(list)
+        by_gap: dict[int, str | list[str]] = {}
         for key in full:
             ow = word_of[key]
             for i in range(1, len(ow)):
@@ -200,7 +220,7 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
                 by_first[ow[0]].append(key)
                 for i in _misspellable(ow):
                     for variant in _one_deletion(ow[i]):
-                        by_gap[_gap(ow, i, variant)].append(key)
+                        _index(by_gap, _gap(ow, i, variant), key)
         for key in full:
             w = word_of[key]
             longer: list[str] = []
@@ -221,7 +241,7 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
             if len(w) >= 2:
                 # Names of as many words differing in exactly one word, in the order of `full`.
                 near = sorted({o for i in _misspellable(w) for variant in _one_deletion(w[i])
-                               for o in by_gap.get(_gap(w, i, variant), ())
+                               for o in _filed(by_gap, _gap(w, i, variant))
                                if o != key}, key=rank.__getitem__)
                 for other in near:
                     if other in parent:
@@ -247,17 +267,23 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     group_surfaces: dict[str, Counter] = defaultdict(Counter)
     for key in surfaces:
         group_surfaces[root(key)].update(surfaces[key])
-    articles_using: dict[str, set[int]] = defaultdict(set)
+    # How many articles use each form: counted, not gathered (the articles come in order).
+    articles_using: Counter = Counter()
+    last_use: dict[str, int] = {}
     for index, extraction in enumerate(extractions):
         for mention in extraction.mentions:
-            articles_using[clean_surface(mention.text)].add(index)
+            surface = clean_surface(mention.text)
+            if last_use.get(surface) != index:
+                last_use[surface] = index
+                articles_using[surface] += 1
+    del last_use
     key_of_group: dict[str, str] = {}
     for group in sorted(group_surfaces):
         counter = group_surfaces[group]
         cls = coarse_of(group)
         # The label: the fullest form, then the one the most articles use (not the most facts:
         # one sentence can state several), then the most mentions.
-        label = max(counter, key=lambda s: (len(s.split()), len(articles_using.get(s, ())), counter[s], s))
+        label = max(counter, key=lambda s: (len(s.split()), articles_using[s], counter[s], s))
         entity_key = f"{cls.lower()}/{slug(label)}"
         while entity_key in entities and entities[entity_key].cls != cls:
             entity_key += "-2"

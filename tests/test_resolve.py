@@ -109,6 +109,21 @@ def test_one_letter_misspelling_joins_the_majority_spelling(nlp, minority, major
     assert minority in entity.alt_labels
 
 
+def test_colliding_misspelling_keys_join_only_names_a_letter_apart(monkeypatch):
+    # The misspelling index files names under hashes; two names under one hash are only
+    # candidates. With every key made to collide, each name is every other's candidate, and
+    # the letter-by-letter check alone must join only the names one letter from "Rob Tanner".
+    import kg.resolve
+
+    monkeypatch.setattr(kg.resolve, "_gap", lambda words, i, variant: 0)
+    names = ["Rob Tanner", "Rob Tanner", "Rob Tannor", "Rob Turner", "Bob Tannor", "Rob Tanners"]
+    extractions = [_cast_article(name) for name in names]
+    resolution = resolve(extractions)
+    keys = [resolution.entity(i, e.facts[0].object).key for i, e in enumerate(extractions)]
+    assert keys == ["person/rob-tanner", "person/rob-tanner", "person/rob-tanner",
+                    "person/rob-turner", "person/bob-tannor", "person/rob-tanner"]
+
+
 # --------------------------------------------------------------------------- spelling variants
 
 
