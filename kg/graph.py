@@ -31,7 +31,7 @@ from kg.resolve import Resolution
 from kg.sources import Article
 from kg.store import _from_ox, _to_ox
 
-__all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "article_key"]
+__all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "MergedView", "article_key"]
 
 
 def article_key(article: Article) -> str:
@@ -76,7 +76,7 @@ class Digest:
     figures of the build's summary. The merged view is a small part of the graph, which is
     what lets `kg build` write graph.ttl and graph.jsonld without holding graph.trig's quads."""
 
-    view: ox.Store = field(default_factory=ox.Store)   # the merged view, in its default graph
+    view: MergedView = field(default_factory=lambda: MergedView())   # the merged view
     quads: int = 0
     claims: int = 0
     classes: Counter = field(default_factory=Counter)  # entities by class (local name)
@@ -187,31 +187,96 @@ def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtra
         yield Block(partial(_article_quads, article, said, chosen), key)
     facts.clear()   # no article's facts come after this: the set is not held over the entities' graph
     preferred.clear()
-    performances = sorted(statements.performances, key=lambda iri: iri.value)
-    used = sorted(statements.used)
-    for key in used:
+    entities = _EntityGraph(sorted(statements.performances, key=lambda iri: iri.value), sorted(statements.used),
+                            resolution, statements)
+    for key in entities.used:
         digest.classes[resolution.entities[key].cls] += 1
-    # The entities' graph is made twice, for the view now and for the writer when it asks,
-    # rather than held: at 10,000 articles its quads took 120 MB at the build's peak.
-    into_view((q.subject, q.predicate, q.object) for q in _entity_quads(performances, used, resolution, statements))
     digest.view.extend(view)
-    yield Block(partial(_entity_quads, performances, used, resolution, statements))
+    # The entities' graph, more than half the view, is made when read rather than held, for the
+    # view as for the writer: in the view's store at 10,000 articles it took some 160 MB at the
+    # build's peak.
+    digest.view.entities = entities
+    yield Block(entities.quads)
 
 
-def _entity_quads(performances: list[ox.NamedNode], used: list[str], resolution: Resolution,
-                  statements: _Statements) -> Iterator[ox.Quad]:
-    """The entities' graph: each performance typed, each entity used typed and named."""
-    for performance in performances:
-        yield ox.Quad(performance, _TYPE, _iri(FKG.Performance), _ENTITIES)
-    for key in used:
-        entity = resolution.entities[key]
-        iri = statements.entity_iri(key, entity.kind)
+class _EntityGraph:
+    """The entities' graph, made from the resolution whenever it is read: each performance
+    typed, each entity used typed and named. `quads` gives it whole, `of_subject` one thing's."""
+
+    def __init__(self, performances: list[ox.NamedNode], used: list[str], resolution: Resolution,
+                 statements: _Statements) -> None:
+        self.performances, self.used, self._resolution, self._statements = performances, used, resolution, statements
+        self._subjects: dict[ox.NamedNode, str | None] = dict.fromkeys(performances)   # IRI -> entity key (None: a performance)
+        for key in used:
+            self._subjects[statements.entity_iri(key, resolution.entities[key].kind)] = key
+
+    def quads(self, graph: ox.NamedNode | ox.DefaultGraph = _ENTITIES) -> Iterator[ox.Quad]:
+        """The whole graph, its quads in `graph` (fkr:graph/entities unless told)."""
+        for performance in self.performances:
+            yield from self._performance_quads(performance, graph)
+        for key in self.used:
+            yield from self._entity_quads(key, graph)
+
+    def of_subject(self, subject: object, graph: ox.NamedNode | ox.DefaultGraph = _ENTITIES) -> Iterable[ox.Quad]:
+        """The quads of one subject (none for a thing the graph does not describe)."""
+        if subject not in self._subjects:
+            return ()
+        key = self._subjects[subject]
+        return self._performance_quads(subject, graph) if key is None else self._entity_quads(key, graph)
+
+    @staticmethod
+    def _performance_quads(performance: ox.NamedNode, graph: ox.NamedNode | ox.DefaultGraph) -> list[ox.Quad]:
+        return [ox.Quad(performance, _TYPE, _iri(FKG.Performance), graph)]
+
+    def _entity_quads(self, key: str, graph: ox.NamedNode | ox.DefaultGraph) -> Iterator[ox.Quad]:
+        entity = self._resolution.entities[key]
+        iri = self._statements.entity_iri(key, entity.kind)
         label = ox.Literal(entity.label)
-        yield ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), _ENTITIES)
-        yield ox.Quad(iri, _LABEL, label, _ENTITIES)
-        yield ox.Quad(iri, _PREF_LABEL, label, _ENTITIES)
+        yield ox.Quad(iri, _TYPE, _iri(FKG[entity.cls]), graph)
+        yield ox.Quad(iri, _LABEL, label, graph)
+        yield ox.Quad(iri, _PREF_LABEL, label, graph)
         for alt in entity.alt_labels:
-            yield ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), _ENTITIES)
+            yield ox.Quad(iri, _ALT_LABEL, ox.Literal(alt), graph)
+
+
+#: The properties of the entities' graph. No article states a fact with one of them (their
+#: properties are the ontology's relations), so in the merged view a triple with one of them
+#: comes from the entities' graph only.
+_ENTITY_PROPERTIES = frozenset({_TYPE, _LABEL, _PREF_LABEL, _ALT_LABEL})
+
+
+class MergedView:
+    """The merged view (kg.store.merged_view: facts, entities and conflicts, no claims, no
+    sources) as `kg build` holds it: the articles' facts and the conflicts in an Oxigraph store,
+    the entities' graph (`entities`, once the stream has reached it) made when read.
+
+    `quads_for_pattern` answers as an Oxigraph store's does, in the default graph, so the
+    writers of graph.ttl and graph.jsonld (kg.store.export_merged) and the summary read it as
+    they would a store; a pattern on another graph matches nothing.
+    """
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.entities: _EntityGraph | None = None
+
+    def extend(self, quads: Iterable[ox.Quad]) -> None:
+        self.store.extend(quads)
+
+    def quads_for_pattern(self, subject: object = None, predicate: object = None, object: object = None,
+                          graph_name: object = None) -> Iterator[ox.Quad]:
+        default = ox.DefaultGraph()
+        if graph_name is not None and graph_name != default:
+            return
+        yield from self.store.quads_for_pattern(subject, predicate, object, default)
+        if self.entities is None or (predicate is not None and predicate not in _ENTITY_PROPERTIES):
+            return
+        quads = self.entities.quads(default) if subject is None else self.entities.of_subject(subject, default)
+        if predicate is None and object is None:
+            yield from quads
+            return
+        for quad in quads:
+            if (predicate is None or quad.predicate == predicate) and (object is None or quad.object == object):
+                yield quad
 
 
 #: The properties a fact of each kind states (_Statements.__call__), where they are not the

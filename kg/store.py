@@ -739,7 +739,16 @@ def merged_view(dataset: Graph) -> Graph:
     return _graph_of(_merged_store(dataset))
 
 
-def _graph_of(merged: ox.Store, *, sort: bool = True, subjects: Sequence[Any] | None = None,
+class MergedTriples(Protocol):
+    """What the merged view's writers read: an Oxigraph store with the view in its default graph
+    (_merged_store), or kg.graph.MergedView, which `kg build` fills and which answers the same."""
+
+    def quads_for_pattern(self, subject: Any, predicate: Any, object: Any,
+                          graph_name: Any = None) -> Iterator[ox.Quad]:
+        """The quads that match, None matching anything (as ox.Store.quads_for_pattern)."""
+
+
+def _graph_of(merged: MergedTriples, *, sort: bool = True, subjects: Sequence[Any] | None = None,
               prefixes: bool = True) -> Graph:
     """The default graph of `merged` as an rdflib Graph, its triples added in sorted order (or in
     the store's, for a writer that sorts its own output); only `subjects`' triples, if given;
@@ -881,7 +890,7 @@ def trig_block(quads: Iterable[ox.Quad]) -> tuple[int, bytes]:
     return count, text[len(head):]
 
 
-def _view_subjects(merged: ox.Store) -> tuple[set[Any], bool]:
+def _view_subjects(merged: MergedTriples) -> tuple[set[Any], bool]:
     """The subjects of `merged`'s default graph, and whether any of its terms is a blank node."""
     subjects: set[Any] = set()
     blank = False
@@ -891,7 +900,7 @@ def _view_subjects(merged: ox.Store) -> tuple[set[Any], bool]:
     return subjects, blank
 
 
-def _sorted_triples(merged: ox.Store) -> Iterator[ox.Triple]:
+def _sorted_triples(merged: MergedTriples) -> Iterator[ox.Triple]:
     """The triples of `merged`'s default graph in _quad_key's order, sorted a subject at a time.
 
     Sorting them all at once held a key of four strings for each of them beside the triples
@@ -959,7 +968,7 @@ def _node_texts(nodes: list[dict[str, Any]]) -> list[str]:
     return ["{" + part.replace("\n", "\n  ") + "\n    }" for part in body.split("\n  },\n  {")]
 
 
-def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], table: NodeTable | None) -> Iterator[str] | None:
+def _jsonld_nodes(merged: MergedTriples, context: dict[str, Any], table: NodeTable | None) -> Iterator[str] | None:
     """The text of each JSON-LD node of the merged view (_node_texts), in the order of their @id,
     made JSONLD_SUBJECTS_AT_ONCE subjects at a time; None when the view must be converted whole
     (blank nodes or lists, or no more than a batch).
@@ -1007,7 +1016,7 @@ def _jsonld_nodes(merged: ox.Store, context: dict[str, Any], table: NodeTable | 
     return texts()
 
 
-def _write_jsonld(merged: ox.Store, out: IO[bytes], table: NodeTable | None = None) -> None:
+def _write_jsonld(merged: MergedTriples, out: IO[bytes], table: NodeTable | None = None) -> None:
     """The merged view as rdflib's compacted JSON-LD document, with the ontology's context inline.
 
     The nodes are sorted by @id and their values sorted (_jsonld_sorted), so that the bytes are
@@ -1039,8 +1048,8 @@ def _write_jsonld(merged: ox.Store, out: IO[bytes], table: NodeTable | None = No
     out.write(b"\n  ]\n}\n")
 
 
-def export_merged(merged: ox.Store, fmt: str, out: IO[bytes], *, jsonld_nodes: NodeTable | None = None) -> None:
-    """Write the merged view held in `merged`'s default graph (as kg.graph.Digest.view holds it) in `fmt`, one of MERGED_FORMATS.
+def export_merged(merged: MergedTriples, fmt: str, out: IO[bytes], *, jsonld_nodes: NodeTable | None = None) -> None:
+    """Write the merged view `merged` holds (see MergedTriples) in `fmt`, one of MERGED_FORMATS.
 
     With `jsonld_nodes` (json-ld only), a node an earlier write kept there, under a hash of its
     subject's triples, is copied rather than converted again (a rebuild changes few of them), and

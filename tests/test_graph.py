@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import RDFS, XSD
 
 from kg.extract import load_rules
 from kg.namespaces import FKG, FKR, PROV, RDF, SKOS, mint
@@ -218,6 +218,45 @@ def test_performance_gives_the_facts_the_model_promises(build_articles):
         (eve, FKG.appearsIn, BALLERINA),
         (ventura, RDF.type, FKG.Actor),
     } <= merged
+
+
+def test_the_merged_view_answers_for_the_entities_it_makes_when_read(build_articles):
+    # kg build holds the articles' facts in a store and makes the entities' graph when the view is
+    # read (kg.graph.MergedView): a pattern must see both, in the default graph, as a store would.
+    import pyoxigraph as ox
+
+    from kg.graph import Digest
+    from kg.store import _from_ox, _to_ox
+
+    result = build_articles({"a.txt": ("Ballerina cast:\nMarisol Ventura as Eve Macarro\n", "")})
+    digest = Digest()
+    for _ in result.quads(digest):
+        pass
+    ventura, eve = mint("person", "marisol-ventura"), mint("character", "eve-macarro")
+    performance = mint("performance", "marisol-ventura--ballerina")
+
+    def triples(s=None, p=None, o=None, g=None) -> set[tuple]:
+        found = list(digest.view.quads_for_pattern(*(None if t is None else _to_ox(t) for t in (s, p, o)), g))
+        assert all(q.graph_name == ox.DefaultGraph() for q in found)
+        return {(_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)) for q in found}
+
+    assert triples(ventura) == {
+        (ventura, RDF.type, FKG.Actor),
+        (ventura, RDFS.label, Literal("Marisol Ventura")),
+        (ventura, SKOS.prefLabel, Literal("Marisol Ventura")),
+        (ventura, FKG.portrays, eve),
+    }
+    assert triples(performance) == {
+        (performance, RDF.type, FKG.Performance),
+        (performance, FKG.performer, ventura),
+        (performance, FKG.work, BALLERINA),
+        (performance, FKG.character, eve),
+    }
+    assert triples(None, SKOS.prefLabel, Literal("Eve Macarro")) == {(eve, SKOS.prefLabel, Literal("Eve Macarro"))}
+    assert triples(eve, RDF.type) == {(eve, RDF.type, FKG.Character)}
+    assert triples(None, FKG.portrays) == {(ventura, FKG.portrays, eve)}
+    assert triples(ventura, None, None, _to_ox(mint("graph", "entities"))) == set()
+    assert (performance, RDF.type, FKG.Performance) in triples()
 
 
 def test_each_kind_of_fact_states_only_the_properties_listed_for_it(seeds_build):
