@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
@@ -217,7 +217,7 @@ class _EntityGraph:
         for key in self.used:
             yield from self._entity_quads(key, graph)
 
-    def of_subject(self, subject: object, graph: ox.NamedNode | ox.DefaultGraph = _ENTITIES) -> Iterable[ox.Quad]:
+    def of_subject(self, subject: Any, graph: ox.NamedNode | ox.DefaultGraph = _ENTITIES) -> Iterable[ox.Quad]:
         """The quads of one subject (none for a thing the graph does not describe)."""
         if subject not in self._subjects:
             return ()
@@ -262,8 +262,9 @@ class MergedView:
     def extend(self, quads: Iterable[ox.Quad]) -> None:
         self.store.extend(quads)
 
-    def quads_for_pattern(self, subject: object = None, predicate: object = None, object: object = None,
-                          graph_name: object = None) -> Iterator[ox.Quad]:
+    def quads_for_pattern(self, subject: Any = None, predicate: Any = None, object: Any = None,
+                          graph_name: Any = None) -> Iterator[ox.Quad]:
+        """The quads of the view that match, in the default graph; None matches anything."""
         default = ox.DefaultGraph()
         if graph_name is not None and graph_name != default:
             return
