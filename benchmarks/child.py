@@ -127,15 +127,16 @@ def query_parameters(name: str, text: str | None = None) -> list[str]:
     return re.findall(r"^#\s+\?(\w+)", block.group(0), re.MULTILINE) if block else []
 
 
-#: A run bound on a query's first parameter, to that column's value in the first row of the
-#: query's unbound answer: one entity looked up, as a user asks most queries.
+#: A run bound on one of a query's parameters, to that column's value in the first row of the
+#: query's unbound answer: one entity (or property, class, role) looked up, as a user asks most
+#: queries; by name and, where the header lists one, by IRI.
 FIRST_ROW = "first row"
 
 
 def query_runs() -> list[tuple[str, str, dict | None]]:
     """(query name, label, bindings) for every query of queries/: unbound; bound as its header's
-    example; and, for a query with parameters, bound on the first one to the first row of its
-    unbound answer (bindings None: known once that answer is read)."""
+    example; and bound on each parameter its header lists, one at a time, to that column of the
+    first row of its unbound answer (bindings None: known once that answer is read)."""
     from rdflib import Literal
 
     from kg.store import find_query, query_names
@@ -148,9 +149,8 @@ def query_runs() -> list[tuple[str, str, dict | None]]:
         example = re.search(r"Example answer \(the seeds, \?(\w+) \"([^\"]+)\"[;)]", text)
         if example:
             runs.append((name, f"{example.group(1)}={example.group(2)}", {example.group(1): Literal(example.group(2))}))
-        parameters = query_parameters(name, text)
-        if parameters:
-            runs.append((name, f"{parameters[0]}={FIRST_ROW}", None))
+        for parameter in query_parameters(name, text):
+            runs.append((name, f"{parameter}={FIRST_ROW}", None))
     return runs
 
 

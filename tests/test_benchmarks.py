@@ -17,6 +17,10 @@ def test_each_query_runs_unbound_as_its_example_and_on_one_entity():
     assert [label for name, label in runs if name == "story-order"] == ["unbound"]
     # The example of cast's header is followed by "; more rows follow": still a bound run.
     assert runs[("cast", "workLabel=Ballerina")] == {"workLabel": Literal("Ballerina")}
-    # Bound on its first parameter to the unbound answer's first row, known only once it is read.
+    # Bound on each parameter to the unbound answer's first row, known only once it is read.
     assert runs[("fact-sources", "subject=first row")] is None
+    assert runs[("fact-sources", "object=first row")] is None
     assert runs[("people-with-several-roles", "personLabel=first row")] is None
+    assert runs[("people-with-several-roles", "person=first row")] is None
+    assert [label for name, label in runs if name == "crew"] == [
+        "unbound", "workLabel=Ballerina", "workLabel=first row", "role=first row"]
