@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="a name in queries/ or a path to a .rq file")
     p.add_argument("--text", help="the query itself, inline")
     _graph_option(p)
-    p.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE", help="bind a variable to a value")
+    p.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE",
+                   help="bind a variable: an IRI (<...>, http(s)://..., or prefixed as the table shows it: fkr:work/ballerina), else a plain literal")
     p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
                    help="how to print the answer (default: table; csv, tsv and json give every value in full)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")

@@ -137,6 +137,8 @@ _WRITE_PREFIXES = {**_PREFIXES, **KIND_PREFIXES}
 _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A prefixed name as the table format writes IRIs (see _short): a prefix, a colon, no space.
+_PREFIXED = re.compile(r"([a-z]+):(\S+)")
 _OX_SYNTAX = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
 
 
@@ -416,12 +418,15 @@ def query_variables(text: str) -> set[str]:
 def parse_binding(text: str) -> tuple[str, Identifier]:
     """A VAR=VALUE argument as (name, RDF term).
 
-    A value that looks like an IRI, written <...> or starting with http:// or https://, binds as
+    A value that looks like an IRI, written <...>, starting with http:// or https://, or a name
+    with one of the prefixes the table format shows (fkr:work/ballerina, fkg:directedBy), binds as
     that IRI; anything else binds as a plain literal (an xsd:string), whatever characters it holds.
 
     >>> parse_binding("workLabel=Ballerina")
     ('workLabel', rdflib.term.Literal('Ballerina'))
     >>> parse_binding("?work=https://w3id.org/franchise-kg/id/work/ballerina")[1]
+    rdflib.term.URIRef('https://w3id.org/franchise-kg/id/work/ballerina')
+    >>> parse_binding("work=fkr:work/ballerina")[1]
     rdflib.term.URIRef('https://w3id.org/franchise-kg/id/work/ballerina')
     >>> parse_binding('workLabel=x" } ; DROP ALL ; #')[1]
     rdflib.term.Literal('x" } ; DROP ALL ; #')
@@ -436,6 +441,8 @@ def parse_binding(text: str) -> tuple[str, Identifier]:
         iri = value[1:-1]
     elif re.match(r"https?://", value):
         iri = value
+    elif (prefixed := _PREFIXED.fullmatch(value)) and prefixed.group(1) in _PREFIXES:
+        iri = _PREFIXES[prefixed.group(1)] + prefixed.group(2)
     else:
         return name, Literal(value)
     try:

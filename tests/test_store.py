@@ -278,6 +278,10 @@ def test_queries_dir_is_found_from_the_package():
     ("work=<urn:x:y>", "work", URIRef("urn:x:y")),
     ("work=http://e/x", "work", URIRef("http://e/x")),
     ("work=urn:x:y", "work", Literal("urn:x:y")),
+    ("work=fkr:work/ballerina", "work", BALLERINA),
+    ("role=fkg:directedBy", "role", URIRef("https://w3id.org/franchise-kg/ontology#directedBy")),
+    ("workLabel=John Wick: Chapter 4", "workLabel", Literal("John Wick: Chapter 4")),
+    ("workLabel=Parabellum:fkr", "workLabel", Literal("Parabellum:fkr")),
     ("workLabel=x\" } ; DROP ALL ; #", "workLabel", Literal("x\" } ; DROP ALL ; #")),
 ])
 def test_parse_binding(text, name, term):
