@@ -299,20 +299,22 @@ def tables(results: dict) -> str:
     q = results.get("queries")
     if q and "oxigraph" in q:
         q = {"rdflib": {"load": None, "peak_rss_mb": None, "queries": {}}, **q}
-        lines += ["", f"Queries on the graph of {q['articles']:,} articles ({_f(q['graph_mb'])} MB of TriG; "
-                  f"loading it: Oxigraph {_f(q['oxigraph']['load'], 1)} s, {_f(q['oxigraph']['peak_rss_mb'])} MB; "
-                  f"rdflib {_f(q['rdflib']['load'], 1)} s, {_f(q['rdflib']['peak_rss_mb'])} MB), every row read, "
-                  f"median of up to {q.get('repeat', 5)} runs (one run when a run takes over 5 s), a run stopped after "
-                  f"{_f(q.get('timeout'))} s:", "",
-                  "| query (parameters) | rows | Oxigraph (`kg query`) | rdflib's engine |", "|---|---:|---:|---:|"]
-        for name, ox in q["oxigraph"]["queries"].items():
+        def query_row(name: str, ox: dict) -> list[str]:
             rd = q["rdflib"]["queries"].get(name, {})
             rows = ox["rows"] if ox.get("rows") is not None else rd.get("rows")
             label = name
             if name.endswith(f"={FIRST_ROW})") and ox.get("bindings"):  # say which entity the first row gave
                 (parameter, value), = ox["bindings"].items()
                 label = f"{name.split(' (')[0]} ({parameter}={_short(value)}: the unbound answer's first row)"
-            lines.append(f"| {label} | {_f(rows)} | {_ms(ox)} | {_ms(rd)} |")
+            return [label, _f(rows), _ms(ox), _ms(rd)]
+
+        lines += _table(f"Queries on the graph of {q['articles']:,} articles ({_f(q['graph_mb'])} MB of TriG; "
+                        f"loading it: Oxigraph {_f(q['oxigraph']['load'], 1)} s, {_f(q['oxigraph']['peak_rss_mb'])} MB; "
+                        f"rdflib {_f(q['rdflib']['load'], 1)} s, {_f(q['rdflib']['peak_rss_mb'])} MB), every row read, "
+                        f"median of up to {q.get('repeat', 5)} runs (one run when a run takes over 5 s), a run stopped after "
+                        f"{_f(q.get('timeout'))} s:",
+                        ["query (parameters)<", "rows", "Oxigraph (`kg query`)", "rdflib's engine"],
+                        (query_row(name, ox) for name, ox in q["oxigraph"]["queries"].items()))
     return "\n".join(lines) + "\n"
 
 
