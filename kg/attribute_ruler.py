@@ -142,7 +142,7 @@ class IndexedAttributeRuler(AttributeRuler):
                     table.setdefault(values[0] if len(values) == 1 else values, []).append(pattern)
                 attrs.update(*(token.attrs() for token in tokens))
             if leftover:
-                rest.add(self.vocab.strings.add(str(rule)), leftover)
+                rest.add(self.vocab.strings.add(str(rule), allow_transient=False), leftover)
         return _Tables(attrs=sorted(attrs), groups=list(groups.items()), rest=rest if len(rest) else None,
                        match_ids=[self.vocab.strings[str(rule)] for rule in range(len(self.attrs))])
 

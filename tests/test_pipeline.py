@@ -369,3 +369,22 @@ def test_the_build_does_not_import_the_query_engine_bridge():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_articles_extracted_in_spacys_memory_zones_give_the_same_records_and_leave_no_words_behind():
+    """spaCy keeps the strings of every new word for good; extract_stream drops those of each run
+    of articles after a pipeline's first, in a memory zone, and the records keep their own."""
+    from kg.nlp import load_pipeline
+    from kg.pipeline import extract_stream
+    from kg.sources import Article, iter_sources
+
+    texts = [(a.text, a.published) for a in iter_sources([SEEDS]) if isinstance(a, Article)]
+    invented = ("Ballerina stars Vostrikh Quelmarra as Eve.\n", None)
+    nlp = load_pipeline()
+    plain = list(extract_stream(nlp, texts, zone=len(texts)))   # a fresh pipeline's first run: no zone
+    strings = len(nlp.vocab.strings)
+    zoned = list(extract_stream(nlp, [*texts, invented], zone=1))   # each article in a zone of its own
+    assert zoned[:-1] == plain
+    assert "Vostrikh Quelmarra" in {m.text for m in zoned[-1].mentions}
+    assert "Vostrikh" not in nlp.vocab.strings
+    assert len(nlp.vocab.strings) == strings
