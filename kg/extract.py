@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
+import weakref
 from collections import Counter
 import datetime
 from dataclasses import dataclass, field, replace
@@ -534,10 +535,17 @@ class _RuleMatcher:
         return matches
 
 
-@lru_cache(maxsize=4)
-def _matchers(vocab_id: int, vocab: Vocab) -> _RuleMatcher:
-    rules, _ = load_rules()
-    return _RuleMatcher(vocab, rules)
+#: Each pipeline's rule matcher, made on first use and dropped with the pipeline (with it, the
+#: pipeline's vocabulary, which a cache keyed by the vocabulary kept alive after a build).
+_MATCHERS: weakref.WeakKeyDictionary[Language, _RuleMatcher] = weakref.WeakKeyDictionary()
+
+
+def _matcher(nlp: Language) -> _RuleMatcher:
+    """The rule matcher of `nlp`'s vocabulary, made once for each pipeline."""
+    matcher = _MATCHERS.get(nlp)
+    if matcher is None:
+        matcher = _MATCHERS[nlp] = _RuleMatcher(nlp.vocab, load_rules()[0])
+    return matcher
 
 
 # --------------------------------------------------------------------------- documents
@@ -818,7 +826,7 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]], *,
     ctx = _Context(references, result.main_work, _main(names, "Franchise"), names, published)
     seen: set[tuple] = set()
     for offset, doc in blocks:
-        matcher = _matchers(id(doc.vocab), doc.vocab)
+        matcher = _matcher(nlp)
         matches = matcher(_merge_names(doc, matcher.columns))
         matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
         for rule, nodes in matches:

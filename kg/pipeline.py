@@ -533,6 +533,7 @@ def build(
             cache.put(article, extraction)
         result.extractions.append(extraction.compact())
         result.articles.append(article)
+    del nlp, extracted   # the model is done with: its memory is free for resolve and the graph
     if cache:
         result.problems.extend(cache.notes)
     order = sorted(range(len(result.articles)), key=lambda i: (result.articles[i].name, result.articles[i].sha256))

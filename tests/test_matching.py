@@ -17,7 +17,7 @@ from spacy.attrs import HEAD, LEMMA, LOWER
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.strings import get_string_id
 
-from kg.extract import (_NAME_COLUMN, _DepPattern, _matchers, _merge_names, _ParseTable, _SeqShape, _widths,
+from kg.extract import (_NAME_COLUMN, _DepPattern, _matcher, _merge_names, _ParseTable, _SeqShape, _widths,
                         load_rules)
 from kg.nlp import (TokenTable, UnsupportedPattern, make_docs, one_reading_per_article, optional, pattern_needs,
                     token_tests)
@@ -29,7 +29,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 def seed_lines(nlp):
     """Every line of the seed articles, parsed and with its names merged, as in extract_article: (Doc, names)."""
     lines = []
-    matcher = _matchers(id(nlp.vocab), nlp.vocab)
+    matcher = _matcher(nlp)
     for path in sorted(SEEDS.glob("*.txt")):
         docs = list(nlp.pipe([doc for _, doc in make_docs(nlp, path.read_text(encoding="utf-8"))]))
         one_reading_per_article(docs)
@@ -64,7 +64,7 @@ def _spacy_matches(nlp, rule, doc) -> list[list[int]]:
 
 def test_every_rule_matches_as_spacy_does_on_every_seed_line(nlp, seed_lines):
     rules, _ = load_rules()
-    matcher = _matchers(id(nlp.vocab), nlp.vocab)
+    matcher = _matcher(nlp)
     total = 0
     for doc, names in seed_lines:
         ours = _by_rule([(rule.id, [nodes[name].i for name in rule.slots if name in nodes])
