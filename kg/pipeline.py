@@ -137,9 +137,9 @@ def extract_stream(nlp, items: Iterable[tuple[str, datetime.date | None]], *,
     The words of each run of `zone` articles after the first run go through one of spaCy's
     memory zones (`Language.memory_zone`): the strings and lexemes they add to the model's
     vocabulary are dropped when the run is done, where they would otherwise pile up with every
-    new name (some 100 MB over 10,000 articles; benchmarks/). The first run warms what is kept
-    for good: the tokenizer's cache (not filled inside a zone) and the components' tables made
-    on first use.
+    new name (the peak while extracting 10,000 generated articles fell from 674 to 622 MB;
+    benchmarks/). The first run warms what is kept for good: the tokenizer's cache (not filled
+    inside a zone) and the components' tables made on first use.
     """
     items = iter(items)
     for item in items:  # a run is this article and the next zone - 1, read as the model asks for them
