@@ -29,7 +29,7 @@ from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, b
 from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
 from kg.sources import Article
-from kg.store import _from_ox, _to_ox
+from kg.store import _from_ox, _to_ox, _view_subjects
 
 __all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "MergedView", "article_key"]
 
@@ -217,6 +217,11 @@ class _EntityGraph:
         for key in self.used:
             yield from self._entity_quads(key, graph)
 
+    @property
+    def subjects(self) -> Iterable[ox.NamedNode]:
+        """The things the graph describes (IRIs all: the graph has no blank node), without making their quads."""
+        return self._subjects.keys()
+
     def of_subject(self, subject: Any, graph: ox.NamedNode | ox.DefaultGraph = _ENTITIES) -> Iterable[ox.Quad]:
         """The quads of one subject (none for a thing the graph does not describe)."""
         if subject not in self._subjects:
@@ -278,6 +283,15 @@ class MergedView:
         for quad in quads:
             if (predicate is None or quad.predicate == predicate) and (object is None or quad.object == object):
                 yield quad
+
+    def subjects(self) -> tuple[set[Any], bool]:
+        """The subjects of the view, and whether any of its terms is a blank node: one pass over
+        the store's quads, the entities' graph's subjects taken as they are, its quads not made
+        (kg.store's writers of graph.ttl and graph.jsonld each ask, see MergedTriples)."""
+        subjects, blank = _view_subjects(self.store)
+        if self.entities is not None:
+            subjects.update(self.entities.subjects)
+        return subjects, blank
 
 
 #: The properties a fact of each kind states (_Statements.__call__), where they are not the

@@ -748,7 +748,10 @@ def merged_view(dataset: Graph) -> Graph:
 
 class MergedTriples(Protocol):
     """What the merged view's writers read: an Oxigraph store with the view in its default graph
-    (_merged_store), or kg.graph.MergedView, which `kg build` fills and which answers the same."""
+    (_merged_store), or kg.graph.MergedView, which `kg build` fills and which answers the same.
+
+    A MergedView also answers `subjects()` (see _view_subjects), without the pass over every
+    triple that a store needs, which for a MergedView would make the entities' triples."""
 
     def quads_for_pattern(self, subject: Any, predicate: Any, object: Any,
                           graph_name: Any = None) -> Iterator[ox.Quad]:
@@ -898,7 +901,11 @@ def trig_block(quads: Iterable[ox.Quad]) -> tuple[int, bytes]:
 
 
 def _view_subjects(merged: MergedTriples) -> tuple[set[Any], bool]:
-    """The subjects of `merged`'s default graph, and whether any of its terms is a blank node."""
+    """The subjects of `merged`'s default graph, and whether any of its terms is a blank node:
+    its own `subjects()` where it has one (kg.graph.MergedView), else one pass over its triples."""
+    own = getattr(merged, "subjects", None)
+    if own is not None:
+        return own()
     subjects: set[Any] = set()
     blank = False
     for quad in merged.quads_for_pattern(None, None, None, ox.DefaultGraph()):

@@ -259,6 +259,22 @@ def test_the_merged_view_answers_for_the_entities_it_makes_when_read(build_artic
     assert (performance, RDF.type, FKG.Performance) in triples()
 
 
+def test_the_merged_view_gives_its_subjects_without_making_the_entities_triples(build_articles):
+    # The writers of graph.ttl and graph.jsonld ask the view for its subjects; those of the
+    # entities' graph come without its triples being made, and must be those a pass over every
+    # triple finds. The director is the subject of no fact, only of the entities' graph.
+    from kg.graph import Digest
+    from kg.store import _from_ox
+
+    result = build_articles({"a.txt": ("Ballerina was directed by Tomas Verhoeven.\n", "")})
+    digest = Digest()
+    for _ in result.quads(digest):
+        pass
+    subjects, blank = digest.view.subjects()
+    assert {_from_ox(s) for s in subjects} == {BALLERINA, mint("person", "tomas-verhoeven")} and not blank
+    assert {q.subject for q in digest.view.quads_for_pattern(None, None, None)} == subjects
+
+
 def test_each_kind_of_fact_states_only_the_properties_listed_for_it(seeds_build):
     # The conflicts' pass over the claims of single-valued properties skips the kinds of fact
     # that, by graph.STATED_BY, state none of them: a kind must state nothing unlisted.
