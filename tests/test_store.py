@@ -639,11 +639,11 @@ def test_a_graph_made_for_a_batch_of_json_ld_nodes_is_freed_without_the_cyclic_c
     gc.disable()
     try:
         gc.collect()
-        graph = store._graph_of(merged, subjects=[person], prefixes=False)
+        graph = store._rdflib_graph(merged.quads_for_pattern(person, None, None, ox.DefaultGraph()), prefixes=False)
         assert len(graph) == 1
         del graph
         assert gc.collect() == 0
-        graph = store._graph_of(merged, subjects=[person])  # bound to kg's prefixes, for a reader
+        graph = store._rdflib_graph(merged.quads_for_pattern(person, None, None, ox.DefaultGraph()))  # bound to kg's prefixes, for a reader
         assert graph.namespace_manager.store.namespace("fkr") is not None
         del graph
         assert gc.collect() > 0
