@@ -235,14 +235,14 @@ def _same(flags: dict[str, bool]) -> str:
     return ", ".join(f"{name.split('.')[1]} {'yes' if same else 'no'}" for name, same in flags.items())
 
 
-def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    """A titled Markdown table, after a blank line: columns right-aligned, but for those whose
-    name ends with "<" (left-aligned, the marker dropped)."""
+def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A titled Markdown table: columns right-aligned, but for those whose name ends with "<"
+    (left-aligned, the marker dropped)."""
     left = [name.endswith("<") for name in columns]
     names = [name.rstrip("<") for name in columns]
-    return ["", title, "", "| " + " | ".join(names) + " |",
-            "|" + "|".join("---" if is_left else "---:" for is_left in left) + "|",
-            *("| " + " | ".join(cells) + " |" for cells in rows)]
+    return "\n".join([title, "", "| " + " | ".join(names) + " |",
+                      "|" + "|".join("---" if is_left else "---:" for is_left in left) + "|",
+                      *("| " + " | ".join(cells) + " |" for cells in rows)])
 
 
 def tables(results: dict) -> str:
@@ -255,11 +255,11 @@ def tables(results: dict) -> str:
                 f"{_f(t['extract'], 1)} s", f"{_f(t.get('resolve'), 1)} s", f"{_f(t['write'] + t['summary'], 1)} s",
                 _mb(b.get("rss_mb_by_phase", {}).get("extract")), _mb(b["peak_rss_mb"])]
 
-    lines = _table("Build time and memory against corpus size (`kg build`, one process; load average at the start of "
-                   "each run in the JSON):",
-                   ["articles", "words", "quads", "build", "extraction", "resolve", "graph, written + summary",
-                    "peak RSS, extraction", "peak RSS, whole build"],
-                   map(build_row, rows))[1:]
+    blocks = [_table("Build time and memory against corpus size (`kg build`, one process; load average at the start of "
+                     "each run in the JSON):",
+                     ["articles", "words", "quads", "build", "extraction", "resolve", "graph, written + summary",
+                      "peak RSS, extraction", "peak RSS, whole build"],
+                     map(build_row, rows))]
     full = [row for row in rows if "bare_lines_wps" in row["derived"]]
     if full:
         def throughput_row(row: dict) -> list[str]:
@@ -274,15 +274,15 @@ def tables(results: dict) -> str:
             return [f"{row['articles']:,}", _f(d["bare_p2_speedup"], 2), f"{_f(d['p2_speedup'], 2)} ({_f(d['p2_extract_speedup'], 2)})",
                     _same(row["p2_same_bytes"]), f"{_f(row['build_p2']['peak_tree_rss_mb'])} MB"]
 
-        lines += _table("Throughput, one process each, on the same texts (words/s of wall time, model loading excluded; "
-                        "the ratios also in CPU seconds of the whole process, which other load on the machine distorts less):",
-                        ["articles", "bare spaCy, kg's lines", "bare spaCy, whole articles", "`kg build`",
-                         "`kg build` extraction only", "build ÷ bare lines (wall / CPU)", "build ÷ bare articles (wall / CPU)"],
-                        map(throughput_row, full))
-        lines += _table("Two processes against one:",
-                        ["articles", "bare spaCy, 2 ÷ 1", "`kg build`, 2 ÷ 1 (extraction only)",
-                         "same bytes, 1 and 2 processes<", "peak RSS, 2 processes together"],
-                        map(processes_row, full))
+        blocks.append(_table("Throughput, one process each, on the same texts (words/s of wall time, model loading excluded; "
+                              "the ratios also in CPU seconds of the whole process, which other load on the machine distorts less):",
+                              ["articles", "bare spaCy, kg's lines", "bare spaCy, whole articles", "`kg build`",
+                               "`kg build` extraction only", "build ÷ bare lines (wall / CPU)", "build ÷ bare articles (wall / CPU)"],
+                              map(throughput_row, full)))
+        blocks.append(_table("Two processes against one:",
+                              ["articles", "bare spaCy, 2 ÷ 1", "`kg build`, 2 ÷ 1 (extraction only)",
+                               "same bytes, 1 and 2 processes<", "peak RSS, 2 processes together"],
+                              map(processes_row, full)))
     rebuilt = [row for row in rows if "rebuild_share" in row["derived"]]
     if rebuilt:
         def rebuild_row(row: dict) -> list[str]:
@@ -291,11 +291,11 @@ def tables(results: dict) -> str:
                     f"{_f(full_build['timings']['total'], 1)} s", f"{_f(d['rebuild_share'] * 100, 1)}%",
                     f"{_f(rebuild['wall'], 1)} s, {_f(full_build['wall'], 1)} s", f"{_f(d['rebuild_share_wall'] * 100, 1)}%"]
 
-        lines += _table("A rebuild after 1% of the articles changed, against the full build (on the build's clock, "
-                        "load to summary; and in wall time, which adds Python's start and the imports to both):",
-                        ["articles", "changed", "rebuild", "full build", "rebuild ÷ full build", "wall: rebuild, full",
-                         "rebuild ÷ full build, wall"],
-                        map(rebuild_row, rebuilt))
+        blocks.append(_table("A rebuild after 1% of the articles changed, against the full build (on the build's clock, "
+                              "load to summary; and in wall time, which adds Python's start and the imports to both):",
+                              ["articles", "changed", "rebuild", "full build", "rebuild ÷ full build", "wall: rebuild, full",
+                               "rebuild ÷ full build, wall"],
+                              map(rebuild_row, rebuilt)))
     q = results.get("queries")
     if q and "oxigraph" in q:
         q = {"rdflib": {"load": None, "peak_rss_mb": None, "queries": {}}, **q}
@@ -308,14 +308,14 @@ def tables(results: dict) -> str:
                 label = f"{name.split(' (')[0]} ({parameter}={_short(value)}: the unbound answer's first row)"
             return [label, _f(rows), _ms(ox), _ms(rd)]
 
-        lines += _table(f"Queries on the graph of {q['articles']:,} articles ({_f(q['graph_mb'])} MB of TriG; "
-                        f"loading it: Oxigraph {_f(q['oxigraph']['load'], 1)} s, {_f(q['oxigraph']['peak_rss_mb'])} MB; "
-                        f"rdflib {_f(q['rdflib']['load'], 1)} s, {_f(q['rdflib']['peak_rss_mb'])} MB), every row read, "
-                        f"median of up to {q.get('repeat', 5)} runs (one run when a run takes over 5 s), a run stopped after "
-                        f"{_f(q.get('timeout'))} s:",
-                        ["query (parameters)<", "rows", "Oxigraph (`kg query`)", "rdflib's engine"],
-                        (query_row(name, ox) for name, ox in q["oxigraph"]["queries"].items()))
-    return "\n".join(lines) + "\n"
+        blocks.append(_table(f"Queries on the graph of {q['articles']:,} articles ({_f(q['graph_mb'])} MB of TriG; "
+                              f"loading it: Oxigraph {_f(q['oxigraph']['load'], 1)} s, {_f(q['oxigraph']['peak_rss_mb'])} MB; "
+                              f"rdflib {_f(q['rdflib']['load'], 1)} s, {_f(q['rdflib']['peak_rss_mb'])} MB), every row read, "
+                              f"median of up to {q.get('repeat', 5)} runs (one run when a run takes over 5 s), a run stopped after "
+                              f"{_f(q.get('timeout'))} s:",
+                              ["query (parameters)<", "rows", "Oxigraph (`kg query`)", "rdflib's engine"],
+                              (query_row(name, ox) for name, ox in q["oxigraph"]["queries"].items())))
+    return "\n\n".join(blocks) + "\n"
 
 
 def _short(value: str) -> str:
