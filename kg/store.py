@@ -56,6 +56,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping, Protocol, Sequence
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
 from rdflib.term import Identifier
 
 import kg
@@ -138,7 +139,7 @@ _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A prefixed name as the table format writes IRIs (see _short): a prefix, a colon, no space.
-_PREFIXED = re.compile(r"([a-z]+):(\S+)")
+_PREFIXED = re.compile(r"[a-z]+:\S+")
 _OX_SYNTAX = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
 
 
@@ -441,15 +442,31 @@ def parse_binding(text: str) -> tuple[str, Identifier]:
         iri = value[1:-1]
     elif re.match(r"https?://", value):
         iri = value
-    elif (prefixed := _PREFIXED.fullmatch(value)) and prefixed.group(1) in _PREFIXES:
-        iri = _PREFIXES[prefixed.group(1)] + prefixed.group(2)
     else:
-        return name, Literal(value)
+        iri = _expand(value) if _PREFIXED.fullmatch(value) else None
+        if iri is None:
+            return name, Literal(value)
     try:
         ox.NamedNode(iri)
     except ValueError as err:
         raise BindingError(f"{name}: {iri!r} is not a valid IRI ({err})") from None
     return name, URIRef(iri)
+
+
+@functools.cache
+def _namespace_manager() -> NamespaceManager:
+    """An rdflib NamespaceManager with kg's prefixes bound (kg.namespaces.bind_prefixes), and no other."""
+    graph = Graph(bind_namespaces="none")
+    bind_prefixes(graph)
+    return graph.namespace_manager
+
+
+def _expand(name: str) -> str | None:
+    """The IRI a prefixed name (fkr:work/ballerina) stands for, or None if its prefix is not kg's."""
+    try:
+        return str(_namespace_manager().expand_curie(name))
+    except ValueError:
+        return None
 
 
 def _syntax_error_from_oxigraph(err: SyntaxError, source: str) -> QuerySyntaxError:
