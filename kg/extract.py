@@ -825,8 +825,8 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]], *,
     result.main_work = _main(names, "Work")
     ctx = _Context(references, result.main_work, _main(names, "Franchise"), names, published)
     seen: set[tuple] = set()
+    matcher = _matcher(nlp)
     for offset, doc in blocks:
-        matcher = _matcher(nlp)
         matches = matcher(_merge_names(doc, matcher.columns))
         matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
         for rule, nodes in matches:
