@@ -28,13 +28,13 @@ from kg.extract import PREDICATES, ArticleExtraction, Fact, Mention
 from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, bind_prefixes, mint, slug
 from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Resolution
-from kg.sources import Article
+from kg.sources import ArticleMetadata
 from kg.store import _from_ox, _to_ox, _view_subjects
 
 __all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "MergedView", "article_key"]
 
 
-def article_key(article: Article) -> str:
+def article_key(article: ArticleMetadata) -> str:
     """The article's IRI key: the first 16 hex digits of its text's SHA-256."""
     return article.sha256[:16]
 
@@ -89,7 +89,7 @@ def _literal_date(lexical: str) -> ox.Literal:
     return ox.Literal(lexical, datatype=_iri(XSD[xsd_datatype(lexical)]))
 
 
-def build_dataset(articles: Sequence[Article], extractions: Sequence[ArticleExtraction], resolution: Resolution) -> Dataset:
+def build_dataset(articles: Sequence[ArticleMetadata], extractions: Sequence[ArticleExtraction], resolution: Resolution) -> Dataset:
     """The whole graph (see graph_quads) as an rdflib Dataset in rdflib's memory store, for
     rdflib's API (a notebook, the reasoner, tests). `kg build` does not make it: it writes the
     quads as they come (kg.pipeline.write_outputs)."""
@@ -122,7 +122,7 @@ class Block:
     key: str | None = None
 
 
-def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
+def graph_quads(articles: Sequence[ArticleMetadata], extractions: Sequence[ArticleExtraction],
                 resolution: Resolution, digest: Digest | None = None) -> Iterator[ox.Quad]:
     """Every quad of the graph once, in the order to write it: the sources graph, the conflicts
     graph, one graph of facts and claims per article, then the entities graph.
@@ -140,7 +140,7 @@ def graph_quads(articles: Sequence[Article], extractions: Sequence[ArticleExtrac
             yield quad
 
 
-def graph_blocks(articles: Sequence[Article], extractions: Sequence[ArticleExtraction],
+def graph_blocks(articles: Sequence[ArticleMetadata], extractions: Sequence[ArticleExtraction],
                  resolution: Resolution, digest: Digest) -> Iterator[Block]:
     """graph_quads's named graphs, one Block each, in the same order.
 
@@ -345,7 +345,7 @@ class _Statements:
             node = self._performances[(person, work)] = _iri(mint("performance", name))
         return node
 
-    def __call__(self, index: int, article: Article, extraction: ArticleExtraction, *,
+    def __call__(self, index: int, article: ArticleMetadata, extraction: ArticleExtraction, *,
                  only: frozenset[URIRef] | None = None) -> list[_Statement]:
         """The statements of article number `index`, in its facts' order; with `only`, those of these properties."""
         said: list[_Statement] = []
@@ -408,14 +408,14 @@ class _Statement:
         """What the claim says, from which sentence, by which rule: within an article, one claim per value."""
         return self.subject, self.predicate, self.object, self.fact.sentence_start, self.fact.sentence_end, self.fact.rule
 
-    def claim(self, article: Article) -> ox.NamedNode:
+    def claim(self, article: ArticleMetadata) -> ox.NamedNode:
         """The claim's IRI: a hash of the article and of what the claim says."""
         fact = self.fact
         return _iri(mint("claim", _hash(article.sha256, self.subject.value, self.predicate.value, self.object.value,
                                         fact.sentence_start, fact.sentence_end, fact.rule)))
 
 
-def _source_quads(article: Article) -> Iterator[ox.Quad]:
+def _source_quads(article: ArticleMetadata) -> Iterator[ox.Quad]:
     """The article in the sources graph: a prov:Entity, its file, hash, title and date; its graph derived from it."""
     key = article_key(article)
     article_iri = _iri(mint("article", key))
@@ -439,7 +439,7 @@ def _article_facts(statements: list[_Statement], digest: Digest) -> list[tuple]:
     return list(facts)
 
 
-def _article_quads(article: Article, statements: list[_Statement], preferred: dict[tuple, bool]) -> list[ox.Quad]:
+def _article_quads(article: ArticleMetadata, statements: list[_Statement], preferred: dict[tuple, bool]) -> list[ox.Quad]:
     """An article's graph: each fact it states, and each claim with its evidence, once
     (`preferred`: _Statement.says -> whether a conflict prefers the claim's value)."""
     key = article_key(article)
@@ -473,7 +473,7 @@ def _article_quads(article: Article, statements: list[_Statement], preferred: di
     return quads
 
 
-def _conflicts(articles: Sequence[Article], claims: list[_Claim], preferred: dict[tuple, bool],
+def _conflicts(articles: Sequence[ArticleMetadata], claims: list[_Claim], preferred: dict[tuple, bool],
                digest: Digest) -> Iterator[ox.Quad]:
     """Several values of a single-valued property: keep them all, and say which is preferred, if
     any (in `preferred`, (article index, what the claim says) -> whether its value is the

@@ -56,7 +56,7 @@ from kg.nlp import (
     one_reading_per_article,
 )
 from kg.resolve import Resolution, resolve
-from kg.sources import Article, NoArticles, Problem, iter_sources
+from kg.sources import Article, ArticleMetadata, NoArticles, Problem, iter_sources
 from kg.store import _ox_quads, _oxigraph_of, _to_ox
 
 __all__ = ["BuildResult", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
@@ -74,7 +74,7 @@ class BuildResult:
     or a notebook).
     """
 
-    articles: list[Article] = field(default_factory=list)
+    articles: list[ArticleMetadata] = field(default_factory=list)   # the texts let go once extracted
     extractions: list[ArticleExtraction] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     resolution: Resolution | None = None
@@ -273,7 +273,7 @@ class Cache:
         self.notes: list[Problem] = []
         self._used: set[Path] = set()   # the entries and the graphs this build read or wrote
 
-    def _path(self, article: Article) -> Path:
+    def _path(self, article: ArticleMetadata) -> Path:
         # The date is part of the key: it gives "in March" its year.
         return self.folder / f"{article.sha256}-{article.published or 'undated'}.json"
 
@@ -281,7 +281,7 @@ class Cache:
     #: so the body's bytes are checked as they are, before they are parsed.
     _ENTRY = re.compile(rb'\{"sha256": "([0-9a-f]{64})", "body": (.*)\}', re.DOTALL)
 
-    def get(self, article: Article) -> ArticleExtraction | None:
+    def get(self, article: ArticleMetadata) -> ArticleExtraction | None:
         path = self._path(article)
         entry = self._verified(path, self._ENTRY)
         if entry is None:
@@ -316,7 +316,7 @@ class Cache:
     def _corrupted(self, path: Path, why: object) -> None:
         self.notes.append(Problem(path, f"corrupted cache entry ({why}); rebuilt"))
 
-    def put(self, article: Article, extraction: ArticleExtraction) -> None:
+    def put(self, article: ArticleMetadata, extraction: ArticleExtraction) -> None:
         body = json.dumps(_to_json(extraction), sort_keys=True).encode("utf-8")
         entry = b'{"sha256": "%s", "body": %s}' % (hashlib.sha256(body).hexdigest().encode(), body)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -523,7 +523,9 @@ def build(
 
     Articles stream through: read one at a time, looked up in the cache, and the others parsed
     in batches of lines (in `processes` worker processes when more than one), so memory holds
-    the extractions (small records), never every article's Docs. Canonicalisation and the graph
+    the extractions (small records) and the articles' metadata, never every article's Docs or
+    text (`result.articles` are ArticleMetadata: iter_sources reads a text again from its path;
+    at 10,000 articles the texts took some 70 MB). Canonicalisation and the graph
     are global and follow once every article is extracted (the graph itself is made when it is
     written: see BuildResult). `result.timings` gives the seconds spent loading the model,
     extracting and resolving.
@@ -545,7 +547,7 @@ def build(
                     continue
                 cached = cache.get(item) if cache else None
                 if cached is not None:
-                    result.articles.append(item)
+                    result.articles.append(item.metadata())
                     result.extractions.append(cached)
                     result.cached += 1
                     continue
@@ -558,7 +560,7 @@ def build(
         if cache:
             cache.put(article, extraction)
         result.extractions.append(extraction.compact())
-        result.articles.append(article)
+        result.articles.append(article.metadata())
     # The model is done with. Its objects hold reference cycles, so the collector frees them
     # later (some 13 MB); most of what extraction held is malloc'd space, handed back here.
     del nlp, extracted

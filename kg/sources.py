@@ -30,12 +30,13 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from html.parser import HTMLParser
 from pathlib import Path
 
 __all__ = [
     "Article",
+    "ArticleMetadata",
     "Problem",
     "NoArticles",
     "MANIFEST_NAME",
@@ -62,21 +63,32 @@ _SAMPLE_CHARS = 65536
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
-    """One article, decoded and cleaned; `text` is what every offset in the graph refers to."""
+class ArticleMetadata:
+    """What is known of an article besides its text: all that the graph says of it (its sources
+    graph entry), and all that a build keeps of it once it is extracted."""
 
     path: Path
     """Where it was read from."""
     name: str
     """The file name, e.g. ``001_55590ab8c4ca542a.txt``."""
-    text: str = field(repr=False)
-    """The decoded, cleaned text."""
     sha256: str
-    """Hex SHA-256 of `text` encoded as UTF-8."""
+    """Hex SHA-256 of the text encoded as UTF-8."""
     title: str | None
     """From the manifest, else the headline sniffed from the text, else None."""
     published: datetime.date | None
     """From the manifest, else a date the text states at its start, else None (never guessed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Article(ArticleMetadata):
+    """One article, decoded and cleaned; `text` is what every offset in the graph refers to."""
+
+    text: str = field(repr=False)
+    """The decoded, cleaned text."""
+
+    def metadata(self) -> ArticleMetadata:
+        """This article without its text (which `iter_sources` reads again from `path`)."""
+        return ArticleMetadata(**{f.name: getattr(self, f.name) for f in fields(ArticleMetadata)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from rdflib.namespace import RDFS, XSD
 
 from kg.extract import load_rules
 from kg.namespaces import FKG, FKR, PROV, RDF, SKOS, mint
+from kg.sources import Article, iter_sources
 
 NS = {"fkg": FKG, "fkr": FKR, "prov": PROV, "rdf": RDF, "skos": SKOS}
 
@@ -155,7 +156,9 @@ SELECT ?claim ?file ?evidence ?start ?end ?rule ?confidence WHERE {
 
 
 def check_provenance(result) -> int:
-    texts = {a.name: a.text for a in result.articles}
+    # A build keeps no text: each article is read again from its file, as a user checking would.
+    texts = {a.name: a.text for a in iter_sources([a.path for a in result.articles]) if isinstance(a, Article)}
+    assert len(texts) == len(result.articles)
     rule_ids = {rule.id for rule in load_rules()[0]}
     found = rows(result.dataset, EVERY_CLAIM)
     every = {c for c, _, _, _ in result.dataset.quads((None, RDF.type, FKG.Claim, None))}

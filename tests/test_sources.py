@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.sources import Article, NoArticles, Problem, find_manifest, iter_sources
+from kg.sources import Article, ArticleMetadata, NoArticles, Problem, find_manifest, iter_sources
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -66,6 +66,16 @@ def test_seed_text_is_the_file_text_and_its_hash():
     assert article.text.startswith(" date 2022-11-06 ")  # kept as it is: offsets refer to it
     assert article.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert article.path == path
+
+
+def test_an_articles_metadata_is_the_article_less_its_text():
+    path = SEEDS / "001_55590ab8c4ca542a.txt"
+    (article,) = articles(read(path))
+    meta = article.metadata()
+    assert type(meta) is ArticleMetadata and not hasattr(meta, "text")
+    assert (meta.path, meta.name, meta.sha256, meta.published) == (
+        path, "001_55590ab8c4ca542a.txt", hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest(),
+        datetime.date(2022, 11, 6))
 
 
 def test_seed_manifest_is_found():
