@@ -64,8 +64,8 @@ _SAMPLE_CHARS = 65536
 
 @dataclass(frozen=True, slots=True)
 class ArticleMetadata:
-    """What is known of an article besides its text: all that the graph says of it (its sources
-    graph entry), and all that a build keeps of it once it is extracted."""
+    """An article less its text: where it was read from and what the graph says of it (its
+    entry in the sources graph); all that a build keeps of it once it is extracted."""
 
     path: Path
     """Where it was read from."""
