@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg._fkg import FKG
 
-__all__ = ["FKG", "FKR", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "ENTITY_KINDS", "KIND_PREFIXES", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS", "GRAPH_INFERRED", "slug", "mint", "bind_prefixes"]
+__all__ = ["FKG", "FKR", "PROV", "DCTERMS", "SKOS", "RDF", "RDFS", "OWL", "XSD", "KINDS", "ENTITY_KINDS", "KIND_PREFIXES", "PREFIXES", "GRAPH_ENTITIES", "GRAPH_SOURCES", "GRAPH_CONFLICTS", "GRAPH_INFERRED", "slug", "mint", "bind_prefixes"]
 
 FKR = Namespace("https://w3id.org/franchise-kg/id/")
 
@@ -53,10 +53,15 @@ def mint(kind: str, key: str) -> URIRef:
     return FKR[f"{kind}/{key if already else slug(key)}"]
 
 
+#: The prefixes a reader expects: bound on every graph kg makes, written in Turtle and TriG, shown
+#: by `kg query`'s table and read back from its bindings.
+PREFIXES = {"fkg": FKG, "fkr": FKR, "prov": PROV, "dcterms": DCTERMS, "skos": SKOS,
+            "owl": OWL, "xsd": XSD, "rdfs": RDFS, "rdf": RDF}
+
+
 def bind_prefixes(graph) -> None:
-    """Bind the prefixes a reader expects on `graph` (an rdflib Graph or Dataset)."""
-    for prefix, ns in (("fkg", FKG), ("fkr", FKR), ("prov", PROV), ("dcterms", DCTERMS),
-                       ("skos", SKOS), ("owl", OWL), ("xsd", XSD), ("rdfs", RDFS), ("rdf", RDF)):
+    """Bind PREFIXES on `graph` (an rdflib Graph or Dataset)."""
+    for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns, override=True)
 
 

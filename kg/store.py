@@ -61,7 +61,7 @@ from rdflib.term import Identifier
 
 import kg
 from kg import ontology
-from kg.namespaces import DCTERMS, FKG, FKR, GRAPH_SOURCES, KIND_PREFIXES, OWL, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
+from kg.namespaces import FKG, FKR, GRAPH_SOURCES, KIND_PREFIXES, OWL, PREFIXES, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 __all__ = [
     "REPO_ROOT",
@@ -120,17 +120,7 @@ _FORMAT_BY_SUFFIX = {
 }
 
 #: Prefixes for output: Turtle and TriG exports, and the IRIs shown by the table format.
-_PREFIXES = {
-    "fkg": str(FKG),
-    "fkr": str(FKR),
-    "prov": str(PROV),
-    "dcterms": str(DCTERMS),
-    "skos": str(SKOS),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "xsd": str(XSD),
-    "owl": str(OWL),
-}
+_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 
 _SOURCES_GRAPH = GRAPH_SOURCES
 #: Prefixes of written Turtle and TriG: the usual ones and one per kind of minted IRI.
