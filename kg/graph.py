@@ -27,7 +27,7 @@ from kg.dates import xsd_datatype
 from kg.extract import PREDICATES, ArticleExtraction, Fact, Mention
 from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, bind_prefixes, mint, slug
 from kg.ontology import coarse_class, single_valued_properties
-from kg.resolve import Resolution
+from kg.resolve import Entity, Resolution
 from kg.sources import ArticleMetadata
 from kg.store import _from_ox, _to_ox, _view_subjects
 
@@ -169,7 +169,7 @@ def graph_blocks(articles: Sequence[ArticleMetadata], extractions: Sequence[Arti
 
     claims = [_Claim(said.claim(article), index, said.says, said.subject, said.predicate, said.object)
               for index, (article, extraction) in enumerate(zip(articles, extractions))
-              for said in statements(index, article, extraction, only=single)]
+              for said in statements(extraction, only=single)]
     yield Block(lambda: [quad for article in articles for quad in _source_quads(article)])
     preferred: dict[tuple, bool] = {}   # (article index, _Statement.says) -> whether its value is preferred
     conflicts = list(_conflicts(articles, claims, preferred, digest))
@@ -177,7 +177,7 @@ def graph_blocks(articles: Sequence[ArticleMetadata], extractions: Sequence[Arti
     into_view((q.subject, q.predicate, q.object) for q in conflicts)
     yield Block(lambda: conflicts)
     for index, (article, extraction) in enumerate(zip(articles, extractions)):
-        said = statements(index, article, extraction)
+        said = statements(extraction)
         into_view(_article_facts(said, digest), once=facts)
         chosen = {st.says: preferred[(index, st.says)] for st in said if (index, st.says) in preferred}
         # (A claim's IRI is a hash of the article and of what the claim says: the key covers both.)
@@ -327,12 +327,14 @@ class _Statements:
             node = self._nodes[key] = _iri(mint(kind, key.split("/", 1)[1]))
         return node
 
-    def _node(self, index: int, mention: Mention | None, expected: str) -> ox.NamedNode | None:
-        """The entity a mention resolves to, if its class (decided over the whole corpus)
-        fits the slot: a name voted a Person elsewhere does not become a Character here."""
+    def _node(self, found: dict[tuple[int, int, str], Entity], mention: Mention | None,
+              expected: str) -> ox.NamedNode | None:
+        """The entity a mention resolves to (`found`: Resolution.entities_of), if its class
+        (decided over the whole corpus) fits the slot: a name voted a Person elsewhere does
+        not become a Character here."""
         if mention is None:
             return None
-        entity = self.resolution.entity(index, mention)
+        entity = found.get((mention.start, mention.end, mention.text))
         if entity is None or coarse_class(entity.cls) not in expected.split("|"):
             return None
         self.used.add(entity.key)
@@ -345,9 +347,8 @@ class _Statements:
             node = self._performances[(person, work)] = _iri(mint("performance", name))
         return node
 
-    def __call__(self, index: int, article: ArticleMetadata, extraction: ArticleExtraction, *,
-                 only: frozenset[URIRef] | None = None) -> list[_Statement]:
-        """The statements of article number `index`, in its facts' order; with `only`, those of these properties."""
+    def __call__(self, extraction: ArticleExtraction, *, only: frozenset[URIRef] | None = None) -> list[_Statement]:
+        """The statements of an article, in its facts' order; with `only`, those of these properties."""
         said: list[_Statement] = []
         properties = self._properties
         kinds = None if only is None else self._kinds.get(only)
@@ -364,22 +365,23 @@ class _Statements:
                 return
             said.append(_Statement(s, predicate, o, fact))
 
+        found = self.resolution.entities_of(extraction)
         for fact in extraction.facts:
             if kinds is not None and fact.predicate not in kinds:
                 continue
             subject_class, object_class = PREDICATES[fact.predicate]
-            subject = self._node(index, fact.subject, subject_class)
+            subject = self._node(found, fact.subject, subject_class)
             if subject is None:
                 continue
             if fact.predicate == "releaseDate":
                 state(subject, "releaseDate", _literal_date(fact.object), fact)
                 continue
-            obj = self._node(index, fact.object, object_class)
+            obj = self._node(found, fact.object, object_class)
             if obj is None or obj == subject:
                 continue
             if fact.predicate == "performance":
                 state(subject, "portrays", obj, fact)
-                work = self._node(index, fact.work, "Work")
+                work = self._node(found, fact.work, "Work")
                 if work is None:
                     continue
                 performance = self._performance(subject, work)

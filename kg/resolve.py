@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator
 
 from kg.extract import COARSE, PREDICATES, ArticleExtraction, Mention
 from kg.namespaces import slug
@@ -52,14 +52,24 @@ class Entity:
 
 @dataclass
 class Resolution:
-    """Entities, and for each mention (by article index and offsets) the entity it names."""
+    """Entities, and the entity each name (by its key, nlp.surface_key) is.
+
+    Which entity a mention names is decided again, article by article (`entities_of`), from
+    what the article says and these tables: no table by mention is kept (at 10,000 articles,
+    some 300,000 mentions, a table of them was the largest part of the resolution).
+    """
 
     entities: dict[str, Entity]
-    of_mention: dict[tuple[int, int, int, str], str]
+    of_name: dict[str, str]    # a name's key -> the key of its entity
 
-    def entity(self, article: int, mention: Mention) -> Entity | None:
-        key = self.of_mention.get((article, mention.start, mention.end, mention.text))
-        return self.entities.get(key) if key else None
+    def entities_of(self, extraction: ArticleExtraction) -> dict[tuple[int, int, str], Entity]:
+        """The entity each mention of the article's facts names, by the mention's offsets and text."""
+        found = {}
+        for where, (kind, value) in _read_article(extraction).items():
+            entity = self.entities.get(value if kind == _ENTRY else self.of_name.get(value, ""))
+            if entity is not None:   # None: an article that was not resolved with the others
+                found[where] = entity
+        return found
 
 
 @lru_cache(maxsize=1 << 16)  # the same surfaces come back in article after article
@@ -76,15 +86,60 @@ def clean_surface(text: str) -> str:
     return text
 
 
-def _roles(extractions: Sequence[ArticleExtraction]) -> Iterable[tuple[int, Mention, str]]:
-    for index, extraction in enumerate(extractions):
-        for fact in extraction.facts:
-            subject_class, object_class = PREDICATES[fact.predicate]
-            yield index, fact.subject, subject_class
-            if isinstance(fact.object, Mention):
-                yield index, fact.object, object_class
-            if fact.work is not None:
-                yield index, fact.work, "Work"
+def _roles(extraction: ArticleExtraction) -> Iterable[tuple[Mention, str]]:
+    """Each mention of the article's facts with the class its slot asks for, in the facts' order."""
+    for fact in extraction.facts:
+        subject_class, object_class = PREDICATES[fact.predicate]
+        yield fact.subject, subject_class
+        if isinstance(fact.object, Mention):
+            yield fact.object, object_class
+        if fact.work is not None:
+            yield fact.work, "Work"
+
+
+#: The facts whose person plays a part: that person is an Actor.
+_PERFORMING = {"performance": "subject", "portrays": "subject", "hasCastMember": "object"}
+
+#: How a mention is read: as a lexicon entry (its id), or as a name (its key, nlp.surface_key).
+_ENTRY, _NAME = "entry", "name"
+
+
+@lru_cache(maxsize=1 << 16)
+def _reading(text: str, role: str) -> tuple[str, str] | None:
+    """How a mention of `text` that the lexicon did not tag is read in a slot of class `role`:
+    the lexicon entry it is spelt like, if exactly one of a class the role allows, else its
+    name; None for a name of no letter or digit."""
+    surface = clean_surface(text)
+    candidates = [e for e in load_lexicon().lookup(surface) if COARSE[e.cls] in role.split("|")]
+    if len(candidates) == 1:
+        return _ENTRY, candidates[0].id
+    key = surface_key(surface)
+    return (_NAME, key) if key else None
+
+
+def _readings(extraction: ArticleExtraction) -> Iterator[tuple[Mention, str, tuple[str, str]]]:
+    """(mention, role, reading) for each mention of the article's facts in each of its slots."""
+    for mention, role in _roles(extraction):
+        reading = (_ENTRY, mention.lexicon_id) if mention.lexicon_id else _reading(mention.text, role)
+        if reading is not None:
+            yield mention, role, reading
+
+
+def _read_article(extraction: ArticleExtraction,
+                  readings: Iterable[tuple[Mention, str, tuple[str, str]]] | None = None) -> dict[tuple[int, int, str], tuple[str, str]]:
+    """How each mention of the article's facts is read, by offsets and text: a mention read as a
+    name in any slot is the name; else the entry it was last read as (`readings`: _readings's,
+    if already made)."""
+    entries: dict[Mention, str] = {}
+    names: dict[tuple[int, int, str], tuple[str, str]] = {}
+    for mention, _, reading in _readings(extraction) if readings is None else readings:
+        if reading[0] == _ENTRY:
+            entries[mention] = reading[1]
+        else:
+            names[(mention.start, mention.end, mention.text)] = reading
+    read = {(mention.start, mention.end, mention.text): (_ENTRY, value) for mention, value in entries.items()}
+    read.update(names)
+    return read
 
 
 def _edit_distance_at_most_one(a: str, b: str) -> bool:
@@ -148,33 +203,42 @@ def _filed(index: dict[int, str | list[str]], key: int) -> list[str] | tuple[str
     return (held,) if isinstance(held, str) else held
 
 
-def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
+def resolve(extractions: Iterable[ArticleExtraction]) -> Resolution:
     """Group every mention that takes part in a fact into entities."""
     lexicon = load_lexicon()
     particles = set(load_toml("text_repair.toml")["names"]["particles"])
     votes: dict[str, Counter] = defaultdict(Counter)
     hints: dict[str, Counter] = defaultdict(Counter)
     surfaces: dict[str, Counter] = defaultdict(Counter)
-    lexical: dict[tuple[int, Mention], str] = {}
-    plain: dict[tuple[int, Mention], str] = {}
-
-    for index, mention, role in _roles(extractions):
-        surface = clean_surface(mention.text)
-        if mention.lexicon_id:
-            lexical[(index, mention)] = mention.lexicon_id
-            continue
-        # A name spelt like a lexicon entry of a class the role allows is that entry.
-        candidates = [e for e in lexicon.lookup(surface) if COARSE[e.cls] in role.split("|")]
-        if len(candidates) == 1:
-            lexical[(index, mention)] = candidates[0].id
-            continue
-        key = surface_key(surface)
-        if not key:
-            continue
-        plain[(index, mention)] = key
-        votes[key].update(role.split("|")[:1] if "|" in role else [role])
-        hints[key][_NER_HINT.get(mention.label, "Person")] += 1
-        surfaces[key][surface] += 1
+    lexicon_surfaces: dict[str, Counter] = defaultdict(Counter)   # the forms of each entry's mentions
+    # How many articles use each form (for the labels, below), and the entries and names of
+    # persons who play a part (Actors, below).
+    articles_using: Counter = Counter()
+    performers: set[tuple[str, str]] = set()
+    # One pass over the records (a build holds them packed: each read is a decoding), which
+    # keeps none of their mentions.
+    for extraction in extractions:
+        readings = list(_readings(extraction))
+        entries: dict[Mention, str] = {}   # the article's mentions of lexicon entries, each once
+        for mention, role, (kind, value) in readings:
+            if kind == _ENTRY:
+                entries[mention] = value
+                continue
+            votes[value].update(role.split("|")[:1] if "|" in role else [role])
+            hints[value][_NER_HINT.get(mention.label, "Person")] += 1
+            surfaces[value][clean_surface(mention.text)] += 1
+        for mention, lexicon_id in entries.items():
+            forms = lexicon_surfaces[lexicon_id]   # an entry only referred to ("the film") is an entity too
+            if not mention.via:
+                forms[clean_surface(mention.text)] += 1
+        articles_using.update({clean_surface(mention.text) for mention in extraction.mentions})
+        read = _read_article(extraction, readings)
+        for fact in extraction.facts:
+            if fact.predicate in _PERFORMING:
+                person = getattr(fact, _PERFORMING[fact.predicate])
+                reading = read.get((person.start, person.end, person.text))
+                if reading is not None:
+                    performers.add(reading)
 
     def coarse_of(key: str) -> str:
         if votes[key]:
@@ -267,16 +331,6 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
     group_surfaces: dict[str, Counter] = defaultdict(Counter)
     for key in surfaces:
         group_surfaces[root(key)].update(surfaces[key])
-    # How many articles use each form: counted, not gathered (the articles come in order).
-    articles_using: Counter = Counter()
-    last_use: dict[str, int] = {}
-    for index, extraction in enumerate(extractions):
-        for mention in extraction.mentions:
-            surface = clean_surface(mention.text)
-            if last_use.get(surface) != index:
-                last_use[surface] = index
-                articles_using[surface] += 1
-    del last_use
     key_of_group: dict[str, str] = {}
     for group in sorted(group_surfaces):
         counter = group_surfaces[group]
@@ -291,24 +345,16 @@ def resolve(extractions: Sequence[ArticleExtraction]) -> Resolution:
         entity.surfaces.update(counter)
         key_of_group[group] = entity_key
 
-    for lexicon_id in sorted(set(lexical.values())):
+    for lexicon_id in sorted(lexicon_surfaces):
         entry = lexicon.entries[lexicon_id]
         entities.setdefault(lexicon_id, Entity(lexicon_id, entry.cls, entry.label))
-
-    of_mention: dict[tuple[int, int, int, str], str] = {}
-    for (index, mention), lexicon_id in lexical.items():
-        of_mention[(index, mention.start, mention.end, mention.text)] = lexicon_id
-        if not mention.via:
-            entities[lexicon_id].surfaces[clean_surface(mention.text)] += 1
-    for (index, mention), key in plain.items():
-        of_mention[(index, mention.start, mention.end, mention.text)] = key_of_group[root(key)]
+    for lexicon_id, forms in lexicon_surfaces.items():
+        entities[lexicon_id].surfaces.update(forms)
+    of_name = {key: key_of_group[root(key)] for key in surfaces}
 
     # Refine classes from roles: a person who plays a part is an Actor.
-    for extraction_index, extraction in enumerate(extractions):
-        for fact in extraction.facts:
-            if fact.predicate in {"performance", "portrays", "hasCastMember"}:
-                person = fact.subject if fact.predicate != "hasCastMember" else fact.object
-                key = of_mention.get((extraction_index, person.start, person.end, person.text))
-                if key and entities[key].cls == "Person":
-                    entities[key].cls = "Actor"
-    return Resolution(entities, of_mention)
+    for kind, value in performers:
+        entity = entities[value if kind == _ENTRY else of_name[value]]
+        if entity.cls == "Person":
+            entity.cls = "Actor"
+    return Resolution(entities, of_name)

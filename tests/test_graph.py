@@ -287,11 +287,11 @@ def test_each_kind_of_fact_states_only_the_properties_listed_for_it(seeds_build)
     statements = _Statements(result.resolution)
     stated: set[tuple[str, str]] = set()
     single = frozenset({FKG.character, FKG.releaseDate})   # the ontology's functional properties
-    for index, (article, extraction) in enumerate(zip(result.articles, result.extractions)):
-        every = statements(index, article, extraction)
+    for extraction in result.extractions:
+        every = statements(extraction)
         for said in every:
             stated.add((said.fact.predicate, said.predicate.value.rsplit("#", 1)[1]))
-        assert statements(index, article, extraction, only=single) == [
+        assert statements(extraction, only=single) == [
             said for said in every if said.predicate.value in {str(FKG.character), str(FKG.releaseDate)}]
     for kind, name in stated:
         assert name in STATED_BY.get(kind, (kind,)), (kind, name)

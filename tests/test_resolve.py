@@ -18,6 +18,11 @@ def resolve_texts(nlp, *texts: str):
     return extractions, resolve(extractions)
 
 
+def entity_of(resolution: Resolution, extraction: ArticleExtraction, mention: Mention) -> Entity | None:
+    """The entity one mention of an article's facts resolves to."""
+    return resolution.entities_of(extraction).get((mention.start, mention.end, mention.text))
+
+
 def entities_of(extractions, resolution: Resolution, surface: str) -> dict[str, Entity]:
     """The entities that the fact mentions spelt `surface` resolve to, by key."""
     found = {}
@@ -26,7 +31,7 @@ def entities_of(extractions, resolution: Resolution, surface: str) -> dict[str, 
             for mention in (fact.subject, fact.object, fact.work):
                 if mention is None or isinstance(mention, str) or mention.text != surface:
                     continue
-                entity = resolution.entity(index, mention)
+                entity = entity_of(resolution, extraction, mention)
                 assert entity is not None, f"{surface!r} in article {index} resolves to nothing"
                 found[entity.key] = entity
     assert found, f"no fact mentions {surface!r}"
@@ -70,7 +75,7 @@ def test_particle_forms_join_the_full_name_whatever_the_model_found():
     # The model does not always give "de Armas" its particle; resolve must join every form.
     extractions = [_cast_article(name) for name in ("Armas", "Ana de Armas", "de Armas")]
     resolution = resolve(extractions)
-    keys = {resolution.entity(i, e.facts[0].object).key for i, e in enumerate(extractions)}
+    keys = {entity_of(resolution, e, e.facts[0].object).key for e in extractions}
     assert keys == {"person/ana-de-armas"}
     assert resolution.entities["person/ana-de-armas"].label == "Ana de Armas"
     assert resolution.entities["person/ana-de-armas"].alt_labels == ["Armas", "de Armas"]
@@ -109,6 +114,23 @@ def test_one_letter_misspelling_joins_the_majority_spelling(nlp, minority, major
     assert minority in entity.alt_labels
 
 
+def test_resolve_reads_each_record_once_from_a_stream():
+    # A build holds its records packed and decodes them on each read: resolve takes them as a
+    # stream, in one pass, and the mentions still resolve afterwards, article by article.
+    extractions = [_cast_article(name) for name in ("Ana de Armas", "de Armas")]
+    read = []
+
+    def stream():
+        for extraction in extractions:
+            read.append(extraction)
+            yield extraction
+
+    resolution = resolve(stream())
+    assert read == extractions
+    assert {entity_of(resolution, e, e.facts[0].object).key for e in extractions} == {"person/ana-de-armas"}
+    assert resolution.entities["person/ana-de-armas"].cls == "Actor"   # in a cast: plays a part
+
+
 def test_colliding_misspelling_keys_join_only_names_a_letter_apart(monkeypatch):
     # The misspelling index files names under hashes; two names under one hash are only
     # candidates. With every key made to collide, each name is every other's candidate, and
@@ -119,7 +141,7 @@ def test_colliding_misspelling_keys_join_only_names_a_letter_apart(monkeypatch):
     names = ["Rob Tanner", "Rob Tanner", "Rob Tannor", "Rob Turner", "Bob Tannor", "Rob Tanners"]
     extractions = [_cast_article(name) for name in names]
     resolution = resolve(extractions)
-    keys = [resolution.entity(i, e.facts[0].object).key for i, e in enumerate(extractions)]
+    keys = [entity_of(resolution, e, e.facts[0].object).key for e in extractions]
     assert keys == ["person/rob-tanner", "person/rob-tanner", "person/rob-tanner",
                     "person/rob-turner", "person/bob-tannor", "person/rob-tanner"]
 
