@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import weakref
-import zlib
+from array import array
 from collections import Counter, deque
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -45,7 +45,7 @@ from rdflib.namespace import SKOS
 from spacy.tokens import Doc
 
 from kg import __version__, store
-from kg.extract import ArticleExtraction, Fact, Mention, SharedValues, extract_article
+from kg.extract import ArticleExtraction, Fact, Mention, extract_article
 from kg.graph import Block, Digest, build_dataset, graph_blocks, graph_quads
 from kg.namespaces import FKG
 from kg.nlp import (
@@ -76,7 +76,7 @@ class BuildResult:
     """
 
     articles: list[ArticleMetadata] = field(default_factory=list)   # the texts let go once extracted
-    extractions: PackedExtractions = field(default_factory=lambda: PackedExtractions())   # made again when read
+    extractions: ExtractionFile = field(default_factory=lambda: ExtractionFile())   # on file, made again when read
     problems: list[Problem] = field(default_factory=list)
     resolution: Resolution | None = None
     cached: int = 0
@@ -243,52 +243,74 @@ def _to_json(extraction: ArticleExtraction) -> dict:
 
 
 def _from_json(data: dict) -> ArticleExtraction:
-    """The record _to_json wrote, its repeated values shared (ArticleExtraction.compact).
+    """The record _to_json wrote, each mention and sentence one object however many facts name it.
 
-    A date's lexical form is the only object that is not a mention's position; positions are ints."""
-    shared = SharedValues()
-    table = [shared.mention(*row) for row in data["mention_table"]]
+    A date's lexical form is the only object that is not a mention's position; positions are
+    ints. (Nothing is interned: a build keeps its records on file, and each one read is let go
+    once used.)"""
+    table = [Mention(*row) for row in data["mention_table"]]
     sentences = data["sentence_table"]
-    facts = [shared.fact(predicate, table[subject], table[obj] if type(obj) is int else obj, rule, confidence,
-                         start, end, sentences[sentence], None if work is None else table[work])
+    facts = [Fact(predicate, table[subject], table[obj] if type(obj) is int else obj, rule, confidence,
+                  start, end, sentences[sentence], None if work is None else table[work])
              for predicate, subject, obj, rule, confidence, start, end, sentence, work in data["facts"]]
     main_work = data["main_work"]
     return ArticleExtraction([table[i] for i in data["mentions"]], facts, None if main_work is None else table[main_work])
 
 
-class PackedExtractions(Sequence[ArticleExtraction]):
-    """The build's extraction records, each held packed (its JSON as the cache writes it,
-    compressed) and made again whenever it is read: a build keeps every article's record to
-    the end, and reads them three times (resolve, then the graph's conflicts and its blocks).
+def _record_json(extraction: ArticleExtraction) -> bytes:
+    """The record as the cache and ExtractionFile keep it: _to_json's tables, as JSON text."""
+    return json.dumps(_to_json(extraction), sort_keys=True).encode("utf-8")
 
-    At 10,000 articles the records took 184 MB as objects and take some 24 MB packed; one is
-    made again in about 0.2 ms, some 6 s over the three passes (benchmarks/).
+
+def _record(data: bytes) -> ArticleExtraction:
+    """The record _record_json wrote."""
+    return _from_json(json.loads(data))
+
+
+class ExtractionFile(Sequence[ArticleExtraction]):
+    """The build's extraction records, each written as its JSON (_record_json, as in the cache)
+    to a temporary file and made again whenever it is read: a build keeps every article's
+    record to the end and reads them three times (resolve, then the graph's claims and its
+    blocks), but memory holds only where each one is (16 bytes).
+
+    At 10,000 articles the records took 184 MB as objects; on file they leave the build's memory
+    flat. Reading one back takes about 0.1 ms, from the operating system's cache of the file.
     """
 
-    def __init__(self, packed: Iterable[bytes] = ()) -> None:
-        self._packed = list(packed)
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="kg-records-")
+        self._spans = array("q")   # offset and length of each record in the file, in order
 
-    def append(self, extraction: ArticleExtraction) -> None:
-        self._packed.append(zlib.compress(json.dumps(_to_json(extraction)).encode("utf-8"), 1))
+    def _view(self, spans: Iterable[int]) -> ExtractionFile:
+        """Records of this file (`spans`: offset and length of each), in the order given."""
+        view = ExtractionFile.__new__(ExtractionFile)
+        view._file, view._spans = self._file, array("q", spans)
+        return view
+
+    def append(self, record: bytes) -> None:
+        """Keep a record, given as _record_json's JSON."""
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(record)
+        self._spans.extend((offset, len(record)))
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return len(self._spans) // 2
+
+    def _read(self, position: int) -> ArticleExtraction:
+        self._file.seek(self._spans[2 * position])   # (a seek writes out what is buffered)
+        return _record(self._file.read(self._spans[2 * position + 1]))
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return PackedExtractions(self._packed[index])
-        return _unpack(self._packed[index])
+            return self.reordered(range(len(self))[index])
+        return self._read(range(len(self))[index])
 
     def __iter__(self) -> Iterator[ArticleExtraction]:
-        return map(_unpack, self._packed)
+        return map(self._read, range(len(self)))
 
-    def reordered(self, order: Iterable[int]) -> PackedExtractions:
-        """The records in `order` (positions into this sequence), still packed."""
-        return PackedExtractions(self._packed[i] for i in order)
-
-
-def _unpack(packed: bytes) -> ArticleExtraction:
-    return _from_json(json.loads(zlib.decompress(packed)))
+    def reordered(self, order: Iterable[int]) -> ExtractionFile:
+        """The records in `order` (positions into this sequence), in the same file."""
+        return self._view(value for i in order for value in self._spans[2 * i:2 * i + 2])
 
 
 class Cache:
@@ -317,18 +339,20 @@ class Cache:
     #: so the body's bytes are checked as they are, before they are parsed.
     _ENTRY = re.compile(rb'\{"sha256": "([0-9a-f]{64})", "body": (.*)\}', re.DOTALL)
 
-    def get(self, article: ArticleMetadata) -> ArticleExtraction | None:
+    def get(self, article: ArticleMetadata) -> bytes | None:
+        """The article's record as _record_json wrote it, checked (its checksum, and that it
+        reads back), or None: not there, or corrupted (then reported)."""
         path = self._path(article)
         entry = self._verified(path, self._ENTRY)
         if entry is None:
             return None
         try:
-            extraction = _from_json(json.loads(entry.group(2)))
+            _record(entry.group(2))
         except (ValueError, KeyError, TypeError, IndexError) as error:
             self._corrupted(path, error)
             return None
         self._used.add(path)
-        return extraction
+        return entry.group(2)
 
     def _verified(self, path: Path, layout: re.Pattern[bytes]) -> re.Match[bytes] | None:
         """The entry at `path` matched against `layout`, whose group 1 is the SHA-256 of its last
@@ -352,8 +376,8 @@ class Cache:
     def _corrupted(self, path: Path, why: object) -> None:
         self.notes.append(Problem(path, f"corrupted cache entry ({why}); rebuilt"))
 
-    def put(self, article: ArticleMetadata, extraction: ArticleExtraction) -> None:
-        body = json.dumps(_to_json(extraction), sort_keys=True).encode("utf-8")
+    def put(self, article: ArticleMetadata, body: bytes) -> None:
+        """Keep the article's record, given as _record_json's JSON."""
         entry = b'{"sha256": "%s", "body": %s}' % (hashlib.sha256(body).hexdigest().encode(), body)
         self.folder.mkdir(parents=True, exist_ok=True)
         # Not synced to disk: an entry lost to a crash is extracted again, a torn one fails its
@@ -559,7 +583,7 @@ def build(
 
     Articles stream through: read one at a time, looked up in the cache, and the others parsed
     in batches of lines (in `processes` worker processes when more than one), so memory holds
-    the extractions, packed (PackedExtractions), and the articles' metadata, never every
+    the articles' metadata (the extractions are kept on file: ExtractionFile), never every
     article's Docs or text (`result.articles` are ArticleMetadata: iter_sources reads a text
     again from its path; at 10,000 articles the texts took some 70 MB). Canonicalisation and the graph
     are global and follow once every article is extracted (the graph itself is made when it is
@@ -593,9 +617,10 @@ def build(
 
     extracted = _extract_articles(nlp, model, uncached(), processes)
     for article, extraction in extracted:
+        record = _record_json(extraction)
         if cache:
-            cache.put(article, extraction)
-        result.extractions.append(extraction)
+            cache.put(article, record)
+        result.extractions.append(record)
         result.articles.append(article.metadata())
     # The model is done with. Its objects hold reference cycles, so the collector frees them
     # later (some 13 MB); most of what extraction held is malloc'd space, handed back here.

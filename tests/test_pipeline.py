@@ -359,25 +359,25 @@ def test_a_record_read_back_from_the_cache_is_equal_and_shares_its_repeated_valu
     assert directed.sentence is wrote.sentence
 
 
-def test_packed_records_read_back_equal_in_any_order():
-    """The build holds its records packed (PackedExtractions); each read makes an equal record."""
+def test_records_kept_on_file_read_back_equal_in_any_order():
+    """The build keeps its records on file (ExtractionFile); each read makes an equal record."""
     from kg.extract import ArticleExtraction, Fact, Mention
-    from kg.pipeline import PackedExtractions
+    from kg.pipeline import ExtractionFile, _record_json
 
     sentence = "Mara Vell directed Ballerina."
     person = Mention("Mara Vell", 0, 9, "PERSON")
     work = Mention("Ballerina", 19, 28, "Work", lexicon_id="work/ballerina")
     first = ArticleExtraction([person, work], [Fact("directedBy", work, person, "directed-by", 0.9, 0, 29, sentence)], work)
     second = ArticleExtraction([Mention("Eve", 0, 3, "Character", via="alias")], [], None)
-    packed = PackedExtractions()
-    packed.append(first)
-    packed.append(second)
-    assert len(packed) == 2
-    assert list(packed) == [first, second]
-    assert packed[1] == second and packed[-1] == second
-    assert list(packed[:1]) == [first]
-    assert list(packed.reordered([1, 0])) == [second, first]
-    assert packed[0] is not packed[0]   # made again on each read, not held
+    kept = ExtractionFile()
+    kept.append(_record_json(first))
+    kept.append(_record_json(second))
+    assert len(kept) == 2
+    assert list(kept) == [first, second]
+    assert kept[1] == second and kept[-1] == second
+    assert list(kept[:1]) == [first]
+    assert list(kept.reordered([1, 0])) == [second, first]
+    assert kept[0] is not kept[0]   # made again on each read, not held
 
 
 def test_a_date_and_a_performances_work_read_back_from_the_cache_are_equal():

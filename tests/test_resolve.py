@@ -115,7 +115,7 @@ def test_one_letter_misspelling_joins_the_majority_spelling(nlp, minority, major
 
 
 def test_resolve_reads_each_record_once_from_a_stream():
-    # A build holds its records packed and decodes them on each read: resolve takes them as a
+    # A build keeps its records on file and decodes them on each read: resolve takes them as a
     # stream, in one pass, and the mentions still resolve afterwards, article by article.
     extractions = [_cast_article(name) for name in ("Ana de Armas", "de Armas")]
     read = []
