@@ -16,6 +16,7 @@ docs/scaling.md says how the same steps would run on a cluster.
 from __future__ import annotations
 
 import argparse
+import copy
 import ctypes
 import datetime
 import functools
@@ -281,12 +282,6 @@ class ExtractionFile(Sequence[ArticleExtraction]):
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="kg-records-")
         self._spans = array("q")   # offset and length of each record in the file, in order
 
-    def _view(self, spans: Iterable[int]) -> ExtractionFile:
-        """Records of this file (`spans`: offset and length of each), in the order given."""
-        view = ExtractionFile.__new__(ExtractionFile)
-        view._file, view._spans = self._file, array("q", spans)
-        return view
-
     def append(self, record: bytes) -> None:
         """Keep a record, given as _record_json's JSON."""
         offset = self._file.seek(0, os.SEEK_END)
@@ -310,7 +305,9 @@ class ExtractionFile(Sequence[ArticleExtraction]):
 
     def reordered(self, order: Iterable[int]) -> ExtractionFile:
         """The records in `order` (positions into this sequence), in the same file."""
-        return self._view(value for i in order for value in self._spans[2 * i:2 * i + 2])
+        view = copy.copy(self)
+        view._spans = array("q", (value for i in order for value in self._spans[2 * i:2 * i + 2]))
+        return view
 
 
 class Cache:
@@ -922,6 +919,10 @@ def cli_build(args: argparse.Namespace) -> int:
                        processes=args.processes, progress=not args.quiet and sys.stderr.isatty())
     except ModelNotFound as error:
         print(f"kg build: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:   # the cache, or the records' temporary file, could not be written
+        where = f" {error.filename}" if error.filename else " (the cache or a temporary file)"
+        print(f"kg build: cannot write{where}: {error.strerror or error}; nothing written", file=sys.stderr)
         return 2
     for problem in result.problems:
         print(f"kg build: skipped {problem}", file=sys.stderr)

@@ -348,6 +348,24 @@ def test_no_usable_article_leaves_a_previous_graph_alone(quick_build, folder, tm
     assert {p.name: p.read_bytes() for p in out.glob("graph.*")} == before
 
 
+def test_a_full_disk_is_one_line_and_leaves_a_previous_graph_alone(quick_build, folder, tmp_path, capsys, monkeypatch):
+    # The build keeps its records in a temporary file (and its extractions in the cache):
+    # a disk that cannot take them stops the build with a line, not a traceback.
+    out = tmp_path / "out"
+    assert build(capsys, folder, "--out", out)[0] == 0
+    before = {p.name: p.read_bytes() for p in out.glob("graph.*")}
+    import kg.pipeline
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kg.pipeline.tempfile, "TemporaryFile", full)
+    code, err, _ = build(capsys, folder, "--out", out, "--no-cache")
+    assert code == 2
+    assert err == ["kg build: cannot write (the cache or a temporary file): No space left on device; nothing written"]
+    assert {p.name: p.read_bytes() for p in out.glob("graph.*")} == before
+
+
 @pytest.mark.parametrize("args", [["--processes", "many"], ["--no-such-option"]], ids=["bad-value", "unknown-option"])
 def test_usage_error_exits_2(tmp_path, capsys, args):
     with pytest.raises(SystemExit) as exited:
