@@ -201,7 +201,7 @@ class _GapIndex:
         self._ranks.append(rank)
 
     def sort(self) -> None:
-        """Ready the index for `ranks`, once every name is filed."""
+        """Ready the index for `ranks_under`, once every name is filed."""
         keys = np.frombuffer(self._keys, dtype=np.int64)
         order = np.argsort(keys, kind="stable")
         self.keys, self.ranks = keys[order], np.frombuffer(self._ranks, dtype=np.int64)[order]
@@ -216,7 +216,8 @@ class _GapIndex:
 
 
 def resolve(extractions: Iterable[ArticleExtraction]) -> Resolution:
-    """Group every mention that takes part in a fact into entities."""
+    """Group every mention that takes part in a fact into entities, reading `extractions` once
+    (they may be a stream: kg build reads them back from a file)."""
     lexicon = load_lexicon()
     particles = set(load_toml("text_repair.toml")["names"]["particles"])
     votes: dict[str, Counter] = defaultdict(Counter)
