@@ -67,8 +67,9 @@ class Resolution:
 
     def entities_of(self, extraction: ArticleExtraction) -> dict[tuple[int, int, str], Entity]:
         """The entity each mention of the article's facts names, by the mention's offsets and text."""
+        readings = list(_readings(extraction))
         found = {}
-        for where, (kind, value) in _read_article(extraction).items():
+        for where, (kind, value) in _read_article(readings, _entries(readings)).items():
             entity = self.entities.get(value if kind == _ENTRY else self.of_name.get(value, ""))
             if entity is not None:   # None: an article that was not resolved with the others
                 found[where] = entity
@@ -128,20 +129,21 @@ def _readings(extraction: ArticleExtraction) -> Iterator[tuple[Mention, str, tup
             yield mention, role, reading
 
 
-def _read_article(extraction: ArticleExtraction,
-                  readings: Iterable[tuple[Mention, str, tuple[str, str]]] | None = None) -> dict[tuple[int, int, str], tuple[str, str]]:
-    """How each mention of the article's facts is read, by offsets and text: a mention read as a
-    name in any slot is the name; else the entry it was last read as (`readings`: _readings's,
-    if already made)."""
-    entries: dict[Mention, str] = {}
-    names: dict[tuple[int, int, str], tuple[str, str]] = {}
-    for mention, _, reading in _readings(extraction) if readings is None else readings:
-        if reading[0] == _ENTRY:
-            entries[mention] = reading[1]
-        else:
-            names[(mention.start, mention.end, mention.text)] = reading
+Readings = list[tuple[Mention, str, tuple[str, str]]]
+
+
+def _entries(readings: Readings) -> dict[Mention, str]:
+    """The article's mentions read as lexicon entries, each once, with the entry it was last read as."""
+    return {mention: reading[1] for mention, _, reading in readings if reading[0] == _ENTRY}
+
+
+def _read_article(readings: Readings, entries: dict[Mention, str]) -> dict[tuple[int, int, str], tuple[str, str]]:
+    """How each mention of an article's facts is read (`readings`: _readings's; `entries`:
+    _entries's), by offsets and text: a mention read as a name in any slot is the name; else
+    the entry it was last read as."""
     read = {(mention.start, mention.end, mention.text): (_ENTRY, value) for mention, value in entries.items()}
-    read.update(names)
+    read.update(((mention.start, mention.end, mention.text), reading)
+                for mention, _, reading in readings if reading[0] == _NAME)
     return read
 
 
@@ -232,20 +234,19 @@ def resolve(extractions: Iterable[ArticleExtraction]) -> Resolution:
     # keeps none of their mentions.
     for extraction in extractions:
         readings = list(_readings(extraction))
-        entries: dict[Mention, str] = {}   # the article's mentions of lexicon entries, each once
         for mention, role, (kind, value) in readings:
             if kind == _ENTRY:
-                entries[mention] = value
                 continue
             votes[value].update(role.split("|")[:1] if "|" in role else [role])
             hints[value][_NER_HINT.get(mention.label, "Person")] += 1
             surfaces[value][clean_surface(mention.text)] += 1
+        entries = _entries(readings)
         for mention, lexicon_id in entries.items():
             forms = lexicon_surfaces[lexicon_id]   # an entry only referred to ("the film") is an entity too
             if not mention.via:
                 forms[clean_surface(mention.text)] += 1
         articles_using.update({clean_surface(mention.text) for mention in extraction.mentions})
-        read = _read_article(extraction, readings)
+        read = _read_article(readings, entries)
         for fact in extraction.facts:
             if fact.predicate in _PERFORMING:
                 person = getattr(fact, _PERFORMING[fact.predicate])
