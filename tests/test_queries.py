@@ -139,6 +139,31 @@ def test_engines_agree_row_for_row(path: Path, datasets):
     assert sum(results["rdflib"][1].values()) > 0
 
 
+NAME_OF = re.compile(r"^#\s+\?([A-Za-z_]\w*)\s+a name of \?([A-Za-z_]\w*)", re.M)
+NAMED_QUERIES = [p for p in QUERY_FILES if NAME_OF.search(p.read_text(encoding="utf-8"))]
+
+
+def test_the_name_parameters_say_whose_name_they_are():
+    assert {p.stem for p in NAMED_QUERIES} == {
+        "cast", "crew", "distributors", "entities", "filming-locations", "organization-characters",
+        "people-with-several-roles", "recurring-actors", "release-dates",
+    }
+
+
+@pytest.mark.parametrize("path", NAMED_QUERIES, ids=lambda p: p.name)
+def test_every_row_entity_holds_its_name(path: Path, datasets):
+    """What "?L  a name of ?X" promises, and run_query relies on to bind ?X from ?L: in every
+    row of the unbound answer, ?X holds ?L as the object of one of its statements."""
+    text = path.read_text(encoding="utf-8")
+    data = datasets["oxigraph"]
+    variables, rows = answer(datasets, "oxigraph", text)
+    for name, entity in NAME_OF.findall(text):
+        assert name in documented_parameters(text) and entity in variables
+        for row in rows:
+            holder, held = row[variables.index(entity)], row[variables.index(name)]
+            assert (holder, None, held) in data, f"?{entity} {holder} does not hold ?{name} {held!r}"
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.name)
 def test_odd_names_match_nothing(path: Path, engine: str, datasets):

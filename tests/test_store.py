@@ -340,6 +340,34 @@ def test_bound_variable_is_not_text(engine):
     assert len(data) == before
 
 
+NAME_OF_PERSON = """# Parameters:
+#   ?personLabel  a name of ?person: matched against their rdfs:label or skos:altLabel.
+PREFIX fkg: <https://w3id.org/franchise-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?personLabel ?person WHERE { ?person rdfs:label|skos:altLabel ?personLabel ; a fkg:Person }
+"""
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+@pytest.mark.parametrize("query, bindings, bound", [
+    # the fixture: Ana de Armas (alias "de Armas") is one person; "John Wick" names the
+    # character, the 2014 film and the franchise; nothing is named "Helen"
+    (NAME_OF_PERSON, {"personLabel": Literal("Ana de Armas")}, {"person": FKR["person/ana-de-armas"]}),
+    (NAME_OF_PERSON, {"personLabel": Literal("de Armas")}, {"person": FKR["person/ana-de-armas"]}),
+    (NAME_OF_PERSON, {"personLabel": Literal("John Wick")}, {}),
+    (NAME_OF_PERSON, {"personLabel": Literal("Helen")}, {}),
+    (NAME_OF_PERSON, {"personLabel": Literal("Ana de Armas"), "person": FKR["person/keanu-reeves"]}, {}),
+    (NAME_OF_PERSON, {"personLabel": FKR["person/ana-de-armas"]}, {}),
+    (NAME_OF_PERSON.replace("a name of ?person", "a name"), {"personLabel": Literal("Ana de Armas")}, {}),
+])
+def test_a_name_one_entity_alone_holds_binds_that_entity_too(engine, query, bindings, bound):
+    """What run_query adds to the bindings: the entity a header's "?L  a name of ?X" names, when
+    one IRI alone holds the bound literal; nothing for a shared or unknown name, an ?X already
+    bound, an IRI given as the name, or a query that declares no such parameter."""
+    assert store._entities_named(load_graph(FIXTURE, engine=engine), query, bindings) == bound
+
+
 @pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
 @pytest.mark.parametrize("text, line, column", [
     ("SELECT ?x WHERE { ?x ?y }", 1, None),
