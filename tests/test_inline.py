@@ -36,11 +36,11 @@ def test_a_literal_term_and_a_dollar_variable():
 def test_strings_comments_and_iris_that_look_like_the_variable_are_left_alone():
     query = (
         "# ?work in a comment\n"
-        'SELECT ?work ?n WHERE { ?work <http://e/p?work=1> ?n FILTER (?n != "?work") }'
+        'SELECT ?work ?n WHERE { ?work <http://e/p?work=1> ?n FILTER (?n != "?work" && ?n != \'\'\'a\n?work\'\'\') }'
     )
     assert inline(query, {"work": W}) == (
         "# ?work in a comment\n"
-        f'SELECT ({W} AS ?work) ?n WHERE {{ {W} <http://e/p?work=1> ?n FILTER (?n != "?work") }}'
+        f'SELECT ({W} AS ?work) ?n WHERE {{ {W} <http://e/p?work=1> ?n FILTER (?n != "?work" && ?n != \'\'\'a\n?work\'\'\') }}'
     )
 
 
