@@ -6,12 +6,12 @@ tests/data/store/fixture.trig both ways (written in, and substituted) and compar
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 import kg.store
+from benchmarks.child import query_parameters
 from kg.inline import inline
 from kg.store import QUERIES_DIR, load_graph, run_query
 
@@ -93,14 +93,8 @@ def test_declined_where_writing_it_in_would_not_mean_the_same(query, terms):
 # ---------------------------------------------------------------------------------------------
 
 QUERY_FILES = sorted(QUERIES_DIR.glob("*.rq"))
-
-
-def parameters(path: Path) -> list[str]:
-    block = re.search(r"^# Parameters.*?(?=^# Answer)", path.read_text(encoding="utf-8"), re.M | re.S)
-    return re.findall(r"^#\s+\?([A-Za-z_]\w*)", block.group(0), re.M)
-
-
-RUNS = [(path, name) for path in QUERY_FILES for name in parameters(path)]
+#: Each query bound on each parameter its header lists, one at a time, as the benchmark binds.
+RUNS = [(path, name) for path in QUERY_FILES for name in query_parameters(path.stem, path.read_text(encoding="utf-8"))]
 
 #: The runs whose terms are written in, by reading the queries: the others assign their
 #: parameter (VALUES ?role, VALUES ?tie), group by it (GROUP BY ?fileName, GROUP BY ?person,
@@ -119,25 +113,27 @@ def dataset():
     return load_graph(FIXTURE)
 
 
+def first_row_binding(dataset, text: str, name: str) -> dict:
+    """?name bound to its value in the first row of the query's unbound answer."""
+    unbound = run_query(dataset, text)
+    return {name: next(iter(unbound.rows))[unbound.variables.index(name)]}
+
+
 def test_which_parameters_are_written_in(dataset):
     written = set()
     for path, name in RUNS:
-        first = next(iter(run_query(dataset, path.read_text(encoding="utf-8")).rows))
-        variables = run_query(dataset, path.read_text(encoding="utf-8")).variables
-        bindings = {name: first[variables.index(name)]}
-        bindings.update(kg.store._entities_named(dataset, path.read_text(encoding="utf-8"), bindings))
-        if inline(path.read_text(encoding="utf-8"), {k: str(kg.store._to_ox(v)) for k, v in bindings.items()}):
+        text = path.read_text(encoding="utf-8")
+        bindings = first_row_binding(dataset, text, name)
+        bindings.update(kg.store._entities_named(dataset, text, bindings))
+        if inline(text, {k: str(kg.store._to_ox(v)) for k, v in bindings.items()}):
             written.add((path.stem, name))
     assert written == WRITTEN_IN
 
 
 @pytest.mark.parametrize("path, name", RUNS, ids=[f"{p.stem}-{n}" for p, n in RUNS])
 def test_written_in_and_substituted_give_the_same_rows(path, name, dataset, monkeypatch):
-    """Bound to the value in the first row of the unbound answer, as the benchmark binds."""
     text = path.read_text(encoding="utf-8")
-    unbound = run_query(dataset, text)
-    first = next(iter(unbound.rows))
-    bindings = {name: first[unbound.variables.index(name)]}
+    bindings = first_row_binding(dataset, text, name)
     written = list(run_query(dataset, text, bindings).rows)
     monkeypatch.setattr(kg.store, "inline", lambda query, terms: None)
     substituted = list(run_query(dataset, text, bindings).rows)
