@@ -129,15 +129,15 @@ def _readings(extraction: ArticleExtraction) -> Iterator[tuple[Mention, str, tup
             yield mention, role, reading
 
 
-Readings = list[tuple[Mention, str, tuple[str, str]]]
+_Readings = list[tuple[Mention, str, tuple[str, str]]]
 
 
-def _entries(readings: Readings) -> dict[Mention, str]:
+def _entries(readings: _Readings) -> dict[Mention, str]:
     """The article's mentions read as lexicon entries, each once, with the entry it was last read as."""
     return {mention: reading[1] for mention, _, reading in readings if reading[0] == _ENTRY}
 
 
-def _read_article(readings: Readings, entries: dict[Mention, str]) -> dict[tuple[int, int, str], tuple[str, str]]:
+def _read_article(readings: _Readings, entries: dict[Mention, str]) -> dict[tuple[int, int, str], tuple[str, str]]:
     """How each mention of an article's facts is read (`readings`: _readings's; `entries`:
     _entries's), by offsets and text: a mention read as a name in any slot is the name; else
     the entry it was last read as."""

@@ -569,7 +569,7 @@ def _run_oxigraph(store: ox.Store, dataset: Graph, query: str, bindings: dict[st
     }
     # The terms written into the text when that means the same (kg.inline), so that Oxigraph
     # plans with them; else substituted. The text as given has the last word on its syntax.
-    written = inline(query, {name: str(term) for name, term in terms.items()}) if terms else None
+    written = inline(query, {name: str(term) for name, term in terms.items()})
     try:
         try:
             result = store.query(written, **options) if written is not None else None
