@@ -105,7 +105,7 @@ def build(args: argparse.Namespace) -> dict:
             "problems": len(result.problems), "quads": result.digest.quads, "summary": text.splitlines()[:3]}
 
 
-class _Timeout(BaseException):  # not an Exception: kg.store turns those into query errors
+class _Timeout(BaseException):  # not an Exception: kg.query turns those into query errors
     pass
 
 
@@ -120,7 +120,7 @@ def _alarm(signum, frame):
 def query_parameters(name: str, text: str | None = None) -> list[str]:
     """The parameters query `name`'s header declares ("#   ?name  what it is"), in their order
     (from `text`, the query's text, when it is already read)."""
-    from kg.store import find_query
+    from kg.query import find_query
 
     text = find_query(name).read_text(encoding="utf-8") if text is None else text
     block = re.search(r"^# Parameters.*?^# Answer", text, re.MULTILINE | re.DOTALL)
@@ -139,7 +139,7 @@ def query_runs() -> list[tuple[str, str, dict | None]]:
     first row of its unbound answer (bindings None: known once that answer is read)."""
     from rdflib import Literal
 
-    from kg.store import find_query, query_names
+    from kg.query import find_query, query_names
 
     runs: list[tuple[str, str, dict | None]] = []
     for name in query_names():
@@ -161,7 +161,8 @@ def queries(args: argparse.Namespace) -> None:
     evaluates outside Python and cannot be interrupted, so a watchdog prints the timeout and ends
     the process (exit code 3), and benchmarks/run.py starts another one from the next run.
     """
-    from kg.store import load_graph, read_query, run_query
+    from kg.query import read_query, run_query
+    from kg.store import load_graph
 
     started = time.perf_counter()
     dataset = load_graph(args.graph, engine=args.engine)

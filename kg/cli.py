@@ -7,14 +7,30 @@ Exit codes, as in pySHACL's CLI: 0 all good, 1 partial (some input skipped, or a
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "fail", "silence_stdout"]
 
 DEFAULT_OUT = Path("build")
 DEFAULT_GRAPH = DEFAULT_OUT / "graph.trig"
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+def fail(command: str, message: str) -> int:
+    """Say `kg COMMAND: message` on stderr; returns EXIT_USAGE, for a command to return."""
+    print(f"kg {command}: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def silence_stdout() -> None:
+    """After the reader of stdout went away (`kg query ... | head`), send further output nowhere,
+    so that Python's last flush at exit finds no broken pipe to complain of."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -30,15 +46,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from kg import store
+    from kg import query
 
-    return store.cli_query(args)
+    return query.cli_query(args)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from kg import store
+    from kg import export
 
-    return store.cli_export(args)
+    return export.cli_export(args)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ from kg.namespaces import FKG, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_SOURCES, b
 from kg.ontology import coarse_class, single_valued_properties
 from kg.resolve import Entity, Resolution
 from kg.sources import ArticleMetadata
-from kg.store import _from_ox, _to_ox, _view_subjects
+from kg.export import view_subjects
+from kg.terms import from_ox, to_ox
 
 __all__ = ["build_dataset", "graph_quads", "graph_blocks", "Block", "Digest", "MergedView", "article_key"]
 
@@ -43,7 +44,7 @@ def _hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
 
 
-_iri = _to_ox  # an rdflib IRI (the namespaces, mint) as Oxigraph's
+_iri = to_ox  # an rdflib IRI (the namespaces, mint) as Oxigraph's
 
 
 # The vocabulary, converted once.
@@ -72,7 +73,7 @@ class _Claim:
 @dataclass
 class Digest:
     """What a stream of graph_quads held, filled as the stream is read: the merged view
-    (kg.store.merged_view: facts, entities and conflicts, no claims, no sources) and the
+    (kg.export.merged_view: facts, entities and conflicts, no claims, no sources) and the
     figures of the build's summary. The merged view is a small part of the graph, which is
     what lets `kg build` write graph.ttl and graph.jsonld without holding graph.trig's quads."""
 
@@ -99,8 +100,8 @@ def build_dataset(articles: Sequence[ArticleMetadata], extractions: Sequence[Art
     for q in graph_quads(articles, extractions, resolution):
         graph = graphs.get(q.graph_name)
         if graph is None:
-            graph = graphs[q.graph_name] = ds.graph(_from_ox(q.graph_name))
-        graph.add((_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)))
+            graph = graphs[q.graph_name] = ds.graph(from_ox(q.graph_name))
+        graph.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
     return ds
 
 
@@ -251,12 +252,12 @@ _ENTITY_PROPERTIES = frozenset({_TYPE, _LABEL, _PREF_LABEL, _ALT_LABEL})
 
 
 class MergedView:
-    """The merged view (kg.store.merged_view: facts, entities and conflicts, no claims, no
+    """The merged view (kg.export.merged_view: facts, entities and conflicts, no claims, no
     sources) as `kg build` holds it: the articles' facts and the conflicts in an Oxigraph store,
     the entities' graph (`entities`, once the stream has reached it) made when read.
 
     `quads_for_pattern` answers as an Oxigraph store's does, in the default graph, so the
-    writers of graph.ttl and graph.jsonld (kg.store.export_merged) and the summary read it as
+    writers of graph.ttl and graph.jsonld (kg.export.export_merged) and the summary read it as
     they would a store; a pattern on another graph matches nothing.
     """
 
@@ -287,8 +288,8 @@ class MergedView:
     def subjects(self) -> tuple[set[Any], bool]:
         """The subjects of the view, and whether any of its terms is a blank node: one pass over
         the store's quads, the entities' graph's subjects taken as they are, its quads not made
-        (kg.store's writers of graph.ttl and graph.jsonld each ask, see MergedTriples)."""
-        subjects, blank = _view_subjects(self.store)
+        (kg.export's writers of graph.ttl and graph.jsonld each ask, see MergedTriples)."""
+        subjects, blank = view_subjects(self.store)
         if self.entities is not None:
             subjects.update(self.entities.subjects)
         return subjects, blank

@@ -45,7 +45,7 @@ from rdflib import Dataset
 from rdflib.namespace import SKOS
 from spacy.tokens import Doc
 
-from kg import __version__, store
+from kg import __version__, export
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
 from kg.graph import Block, Digest, build_dataset, graph_blocks, graph_quads
 from kg.namespaces import FKG
@@ -59,7 +59,7 @@ from kg.nlp import (
 )
 from kg.resolve import Resolution, resolve
 from kg.sources import Article, ArticleMetadata, NoArticles, Problem, iter_sources
-from kg.store import _ox_quads, _oxigraph_of, _to_ox
+from kg.terms import ox_quads, oxigraph_of, to_ox
 
 __all__ = ["BuildResult", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
 
@@ -215,7 +215,7 @@ def _graph_fingerprint() -> str:
     """What an article's TriG block is made by, besides its key (kg.graph.Block): the code and Oxigraph's version."""
     digest = hashlib.sha256(f"{ox.__version__}|{__version__}".encode())
     package = Path(__file__).parent
-    for name in ("graph.py", "store.py", "namespaces.py"):
+    for name in ("graph.py", "export.py", "terms.py", "namespaces.py"):
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -436,13 +436,13 @@ class Cache:
         self._used.add(path)
 
     def jsonld_nodes(self) -> CachedNodes:
-        """graph.jsonld's nodes, by a hash of their subject's triples (kg.store.export_merged):
+        """graph.jsonld's nodes, by a hash of their subject's triples (kg.export.export_merged):
         those the last write kept, and a new table for this write's (see CachedNodes)."""
         return CachedNodes(self._blocks() / "graph.jsonld-nodes", self._corrupted)
 
 
 class CachedNodes:
-    """graph.jsonld's nodes kept in the build's cache (a kg.store.NodeTable), never all in memory.
+    """graph.jsonld's nodes kept in the build's cache (a kg.export.NodeTable), never all in memory.
 
     The last write's are indexed when the table is opened and read from their file when asked
     for; this write's are written to a new file as they come, which replaces the old one on
@@ -790,7 +790,7 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     gathered on the way for graph.ttl and graph.jsonld (`graph.digest`; graph.jsonld's nodes
     copied from the cache where their triples did not change); the whole graph is never in
     memory. A Dataset (say, with the reasoner's inferences added) is written through
-    kg.store.export_graph, sorted. Every file is written aside before any is renamed into place.
+    kg.export.export_graph, sorted. Every file is written aside before any is renamed into place.
     """
     if isinstance(graph, BuildResult):
         digest = Digest()
@@ -799,8 +799,8 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
         nodes = cache.jsonld_nodes() if cache else None
         writers = {
             "graph.trig": lambda handle: _write_trig(graph, digest, handle),
-            "graph.ttl": lambda handle: store.export_merged(digest.view, "turtle", handle),
-            "graph.jsonld": lambda handle: store.export_merged(digest.view, "json-ld", handle, jsonld_nodes=nodes),
+            "graph.ttl": lambda handle: export.export_merged(digest.view, "turtle", handle),
+            "graph.jsonld": lambda handle: export.export_merged(digest.view, "json-ld", handle, jsonld_nodes=nodes),
         }
         files = {out / name: writer for name, writer in writers.items()}
         try:
@@ -817,7 +817,7 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
             graph.problems.extend(cache.notes[noted:])  # a kept graph or node table found corrupted
     else:
         view = _oxigraph_copy(graph)
-        files = {out / name: (lambda handle, fmt=fmt: store.export_graph(view, fmt, handle))
+        files = {out / name: (lambda handle, fmt=fmt: export.export_graph(view, fmt, handle))
                  for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld"))}
         _atomic_write_all(files)
     return {path.name: path for path in files}
@@ -830,18 +830,18 @@ def _write_trig(result: BuildResult, digest: Digest, out: IO[bytes]) -> None:
     rebuild after a few articles changed makes only theirs, and those whose entities or
     conflicts moved), else made, written and kept; the blocks no longer written are removed
     once the outputs are (Cache.prune).
-    The bytes are those of kg.store.write_quads over the whole stream.
+    The bytes are those of kg.export.write_quads over the whole stream.
     """
     cache = result.cache
     started = False
     for block in result.blocks(digest):
         entry = cache.get_block(block.key) if cache and block.key else None
         if entry is None:
-            entry = store.trig_block(block.quads())
+            entry = export.trig_block(block.quads())
             if cache and block.key:
                 cache.put_block(block.key, *entry)
         if entry[1] and not started:
-            out.write(store.trig_prefixes())
+            out.write(export.trig_prefixes())
             started = True
         digest.quads += entry[0]
         out.write(entry[1])
@@ -851,10 +851,10 @@ def _oxigraph_copy(ds: Dataset) -> Dataset:
     """`ds` copied once into an Oxigraph-backed Dataset (unless it is one), which the exports then read natively."""
     from oxrdflib import OxigraphStore
 
-    if _oxigraph_of(ds) is not None:
+    if oxigraph_of(ds) is not None:
         return ds
     store = ox.Store()
-    store.bulk_extend(_ox_quads(ds))
+    store.bulk_extend(ox_quads(ds))
     return Dataset(store=OxigraphStore(store=store), default_union=True)
 
 
@@ -886,7 +886,7 @@ def _conflict_lines(digest: Digest) -> list[str]:
     view, default = digest.view, ox.DefaultGraph()
 
     def value(node, prop):
-        return next((q.object for q in view.quads_for_pattern(node, _to_ox(prop), None, default)), None)
+        return next((q.object for q in view.quads_for_pattern(node, to_ox(prop), None, default)), None)
 
     def label(node) -> str:
         if isinstance(node, ox.Literal):

@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kg.store import GraphLoadError, export_graph, load_graph
+from kg.export import export_graph
+from kg.store import GraphLoadError, load_graph
 
 __all__ = ["OxigraphNotFound", "find_oxigraph", "load_store", "serve", "cli_serve"]
 

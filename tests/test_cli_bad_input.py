@@ -9,8 +9,8 @@ listed), 2 nothing usable or a usage error.
 
 Hostile graph files (a remote JSON-LD @context, RDF/XML external entities) given to every command
 that reads --graph are refused, exit 2, without opening a connection; bad queries exit 2 with the
-parser's message; --bind values never change a query's structure. What tests/test_store.py and
-tests/test_serve.py already prove (timeouts, streaming, read-only localhost server) is not repeated.
+parser's message; --bind values never change a query's structure. What tests/test_store.py,
+tests/test_query.py and tests/test_serve.py already prove (timeouts, streaming, read-only localhost server) is not repeated.
 """
 
 from __future__ import annotations

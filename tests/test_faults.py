@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import kg.pipeline
-import kg.store
+import kg.export
 from kg.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,9 +205,9 @@ def _crash_after(calls: int):
         pytest.param(kg.pipeline, "extract_article", 0, id="first-extraction"),
         pytest.param(kg.pipeline, "extract_article", FEW - 2, id="next-to-last-extraction"),
         pytest.param(kg.pipeline, "resolve", 0, id="resolve"),
-        pytest.param(kg.store, "trig_block", 2, id="graph"),  # an article's graph, two graphs written (and kept)
-        pytest.param(kg.store, "export_merged", 0, id="second-serialisation"),
-        pytest.param(kg.store, "export_merged", 1, id="last-serialisation"),
+        pytest.param(kg.export, "trig_block", 2, id="graph"),  # an article's graph, two graphs written (and kept)
+        pytest.param(kg.export, "export_merged", 0, id="second-serialisation"),
+        pytest.param(kg.export, "export_merged", 1, id="last-serialisation"),
     ],
 )
 def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(

@@ -229,7 +229,7 @@ def test_the_merged_view_answers_for_the_entities_it_makes_when_read(build_artic
     import pyoxigraph as ox
 
     from kg.graph import Digest
-    from kg.store import _from_ox, _to_ox
+    from kg.terms import from_ox, to_ox
 
     result = build_articles({"a.txt": ("Ballerina cast:\nMarisol Ventura as Eve Macarro\n", "")})
     digest = Digest()
@@ -239,9 +239,9 @@ def test_the_merged_view_answers_for_the_entities_it_makes_when_read(build_artic
     performance = mint("performance", "marisol-ventura--ballerina")
 
     def triples(s=None, p=None, o=None, g=None) -> set[tuple]:
-        found = list(digest.view.quads_for_pattern(*(None if t is None else _to_ox(t) for t in (s, p, o)), g))
+        found = list(digest.view.quads_for_pattern(*(None if t is None else to_ox(t) for t in (s, p, o)), g))
         assert all(q.graph_name == ox.DefaultGraph() for q in found)
-        return {(_from_ox(q.subject), _from_ox(q.predicate), _from_ox(q.object)) for q in found}
+        return {(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)) for q in found}
 
     assert triples(ventura) == {
         (ventura, RDF.type, FKG.Actor),
@@ -258,7 +258,7 @@ def test_the_merged_view_answers_for_the_entities_it_makes_when_read(build_artic
     assert triples(None, SKOS.prefLabel, Literal("Eve Macarro")) == {(eve, SKOS.prefLabel, Literal("Eve Macarro"))}
     assert triples(eve, RDF.type) == {(eve, RDF.type, FKG.Character)}
     assert triples(None, FKG.portrays) == {(ventura, FKG.portrays, eve)}
-    assert triples(ventura, None, None, _to_ox(mint("graph", "entities"))) == set()
+    assert triples(ventura, None, None, to_ox(mint("graph", "entities"))) == set()
     assert (performance, RDF.type, FKG.Performance) in triples()
 
 
@@ -267,14 +267,14 @@ def test_the_merged_view_gives_its_subjects_without_making_the_entities_triples(
     # entities' graph come without its triples being made, and must be those a pass over every
     # triple finds. The director is the subject of no fact, only of the entities' graph.
     from kg.graph import Digest
-    from kg.store import _from_ox
+    from kg.terms import from_ox
 
     result = build_articles({"a.txt": ("Ballerina was directed by Tomas Verhoeven.\n", "")})
     digest = Digest()
     for _ in result.quads(digest):
         pass
     subjects, blank = digest.view.subjects()
-    assert {_from_ox(s) for s in subjects} == {BALLERINA, mint("person", "tomas-verhoeven")} and not blank
+    assert {from_ox(s) for s in subjects} == {BALLERINA, mint("person", "tomas-verhoeven")} and not blank
     assert {q.subject for q in digest.view.quads_for_pattern(None, None, None)} == subjects
 
 

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-import kg.store
+import kg.query
 from benchmarks.child import query_parameters
 from kg.inline import inline
-from kg.store import QUERIES_DIR, load_graph, run_query
+from kg.query import QUERIES_DIR, run_query
+from kg.store import load_graph
+from kg.terms import to_ox
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
 W = "<https://w3id.org/franchise-kg/id/work/ballerina>"
@@ -124,8 +126,8 @@ def test_which_parameters_are_written_in(dataset):
     for path, name in RUNS:
         text = path.read_text(encoding="utf-8")
         bindings = first_row_binding(dataset, text, name)
-        bindings.update(kg.store._entities_named(dataset, text, bindings))
-        if inline(text, {k: str(kg.store._to_ox(v)) for k, v in bindings.items()}):
+        bindings.update(kg.query._entities_named(dataset, text, bindings))
+        if inline(text, {k: str(to_ox(v)) for k, v in bindings.items()}):
             written.add((path.stem, name))
     assert written == WRITTEN_IN
 
@@ -135,6 +137,6 @@ def test_written_in_and_substituted_give_the_same_rows(path, name, dataset, monk
     text = path.read_text(encoding="utf-8")
     bindings = first_row_binding(dataset, text, name)
     written = list(run_query(dataset, text, bindings).rows)
-    monkeypatch.setattr(kg.store, "inline", lambda query, terms: None)
+    monkeypatch.setattr(kg.query, "inline", lambda query, terms: None)
     substituted = list(run_query(dataset, text, bindings).rows)
     assert written == substituted and written

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset
 
-import kg.store
+import kg.export
 from kg.cli import main
 from kg.evaluate import evaluate, load_gold
 from kg.pipeline import build, write_outputs
@@ -53,14 +53,14 @@ def test_failed_serialisation_leaves_the_previous_files_intact(seeds_build, buil
     before = contents(out)
     other = build_articles({"a.txt": ("Ballerina was filmed in Prague.\n", "")}, folder="other")
 
-    real = kg.store.export_merged
+    real = kg.export.export_merged
 
     def failing(merged, fmt, out, **options):
         if fmt == "json-ld":  # the last of the three: the others are already written aside
             raise RuntimeError("disk on fire")
         return real(merged, fmt, out, **options)
 
-    monkeypatch.setattr(kg.store, "export_merged", failing)
+    monkeypatch.setattr(kg.export, "export_merged", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         write_outputs(other, out)
     assert contents(out) == before
@@ -202,8 +202,8 @@ def test_a_rebuild_makes_only_the_graphs_of_what_changed(seeds_build, quick_buil
     edited.write_text(edited.read_text(encoding="utf-8") + "\nTickets go on sale next week.\n", encoding="utf-8")
 
     made = []
-    real = kg.store.trig_block
-    monkeypatch.setattr(kg.store, "trig_block", lambda quads: made.append(quads) or real(quads))
+    real = kg.export.trig_block
+    monkeypatch.setattr(kg.export, "trig_block", lambda quads: made.append(quads) or real(quads))
     result = quick_build([corpus], cache_dir=copy)
     write_outputs(result, tmp_path / "out")
     # made afresh: the sources, the conflicts, the edited article's graph and the entities;
@@ -213,7 +213,7 @@ def test_a_rebuild_makes_only_the_graphs_of_what_changed(seeds_build, quick_buil
     after = _blocks(copy)
     assert len(after) == 5 and len(after - kept) == 1  # the edited article's graph replaced its old one
     assert not older.exists()
-    monkeypatch.setattr(kg.store, "trig_block", real)
+    monkeypatch.setattr(kg.export, "trig_block", real)
     clean = quick_build([corpus])
     write_outputs(clean, tmp_path / "clean")
     assert contents(tmp_path / "out") == contents(tmp_path / "clean")
@@ -235,7 +235,7 @@ def test_a_rebuild_reads_graph_jsonlds_nodes_back_from_the_cache(seeds_build, qu
     _, cache, out = seeds_build
     copy = tmp_path / "cache"
     shutil.copytree(cache, copy)
-    monkeypatch.setattr(kg.store, "JSONLD_SUBJECTS_AT_ONCE", 10)   # the seeds' view, written a node at a time
+    monkeypatch.setattr(kg.export, "JSONLD_SUBJECTS_AT_ONCE", 10)   # the seeds' view, written a node at a time
     write_outputs(quick_build([SEEDS], cache_dir=copy), tmp_path / "first")
     assert contents(tmp_path / "first") == contents(out)
     [table] = copy.rglob("graph.jsonld-nodes")

@@ -25,7 +25,7 @@ import kg.pipeline
 from kg import check
 from kg.namespaces import FKG, PROV, RDF
 from kg.sources import Article, iter_sources
-from kg.store import merged_view
+from kg.export import merged_view
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

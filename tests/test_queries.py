@@ -1,7 +1,7 @@
 """Every query in queries/: its header, its prefixes, and its answers on tests/data/store/fixture.trig.
 
 Each query runs on three paths that must agree: rdflib's own SPARQL engine on rdflib's memory
-store ("rdflib"), kg.store.run_query on the Oxigraph-backed dataset of load_graph ("oxigraph",
+store ("rdflib"), kg.query.run_query on the Oxigraph-backed dataset of load_graph ("oxigraph",
 what `kg query` uses), and rdflib's Graph.query on that same dataset, which oxrdflib hands to
 Oxigraph with initBindings and the graph's prefixes ("oxrdflib"). The expected rows are written
 by hand from the fixture file.
@@ -20,7 +20,8 @@ from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from kg.namespaces import FKG, FKR
-from kg.store import QUERIES_DIR, load_graph, query_names, read_query, run_query
+from kg.query import QUERIES_DIR, query_names, read_query, run_query
+from kg.store import load_graph
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
 ENGINES = ("rdflib", "oxigraph", "oxrdflib")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import REPO_ROOT, load_graph, read_query
+from kg.query import read_query
+from kg.store import REPO_ROOT, load_graph
 from test_queries import ENGINES, answer, project
 
 SEEDS = REPO_ROOT / "seeds"

@@ -202,7 +202,8 @@ def test_serve_without_a_graph_exits_2(tmp_path, capsys):
 
 def test_load_store_reads_jsonld_through_kg_store(tmp_path):
     """Formats oxigraph load reads itself go straight in; JSON-LD passes kg.store's safe reader."""
-    from kg.store import export_graph, load_graph
+    from kg.export import export_graph
+    from kg.store import load_graph
 
     jsonld = tmp_path / "graph.jsonld"
     with open(jsonld, "wb") as out:
