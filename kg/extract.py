@@ -21,7 +21,6 @@ processed in parallel and cached; canonicalisation across articles happens in kg
 from __future__ import annotations
 
 import re
-import sys
 import tomllib
 import weakref
 from collections import Counter
@@ -43,7 +42,7 @@ from kg.nlp import (LITERAL_ATTRS, Needs, Test, TokenTable, UnsupportedPattern, 
                     load_toml, pattern_needs, token_tests)
 from kg.ontology import coarse_class, entity_classes
 
-__all__ = ["Mention", "Fact", "ArticleExtraction", "SharedValues", "Rule", "load_rules", "extract_article", "PREDICATES"]
+__all__ = ["Mention", "Fact", "ArticleExtraction", "Rule", "load_rules", "extract_article", "PREDICATES"]
 
 #: Predicates a rule may name, with the coarse classes of subject and object ("Date" for a literal).
 PREDICATES: dict[str, tuple[str, str]] = {
@@ -111,48 +110,6 @@ class ArticleExtraction:
     mentions: list[Mention] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     main_work: Mention | None = None
-
-    def compact(self) -> ArticleExtraction:
-        """The same record (equal to this one) with each repeated value held once (see SharedValues),
-        for a build that keeps every article's record until the end."""
-        shared = SharedValues()
-
-        def one(m: Mention | None) -> Mention | None:
-            return None if m is None else shared.mention(m.text, m.start, m.end, m.label, m.lexicon_id, m.via)
-
-        facts = [shared.fact(f.predicate, one(f.subject), one(f.object) if isinstance(f.object, Mention) else f.object,
-                             f.rule, f.confidence, f.sentence_start, f.sentence_end, f.sentence, one(f.work))
-                 for f in self.facts]
-        return ArticleExtraction([one(m) for m in self.mentions], facts, one(self.main_work))
-
-
-class SharedValues:
-    """Makes one article's Mentions and Facts with each repeated value held once: a mention that
-    several facts name is one object, a sentence stating several facts one string, and mention
-    texts, labels, rule names and lexicon ids are interned (one "John Wick" for every article).
-    Records made separately (read back from JSON, say) repeat all of these; shared, they take
-    half the memory (benchmarks/)."""
-
-    __slots__ = ("_mentions", "_sentences")
-
-    def __init__(self) -> None:
-        self._mentions: dict[tuple, Mention] = {}
-        self._sentences: dict[str, str] = {}
-
-    def mention(self, text: str, start: int, end: int, label: str,
-                lexicon_id: str | None = None, via: str | None = None) -> Mention:
-        key = (text, start, end, label, lexicon_id, via)
-        made = self._mentions.get(key)
-        if made is None:
-            made = self._mentions[key] = Mention(sys.intern(text), start, end, sys.intern(label),
-                                                 None if lexicon_id is None else sys.intern(lexicon_id),
-                                                 None if via is None else sys.intern(via))
-        return made
-
-    def fact(self, predicate: str, subject: Mention, object: Mention | str, rule: str, confidence: float,
-             sentence_start: int, sentence_end: int, sentence: str, work: Mention | None = None) -> Fact:
-        return Fact(sys.intern(predicate), subject, object, sys.intern(rule), confidence, sentence_start, sentence_end,
-                    self._sentences.setdefault(sentence, sentence), work)
 
 
 @dataclass(frozen=True)
