@@ -196,25 +196,26 @@ class _GapIndex:
     resolve's peak at 10,000 articles (700,000 keys); as arrays, 8 MB, freed in one piece."""
 
     def __init__(self) -> None:
-        self._keys, self._ranks = array("q"), array("q")
+        self._filed_keys, self._filed_ranks = array("q"), array("q")   # as filed, until sort()
+        self._keys = self._ranks = np.empty(0, dtype=np.int64)         # sorted by key, after it
 
     def add(self, key: int, rank: int) -> None:
-        self._keys.append(key)
-        self._ranks.append(rank)
+        self._filed_keys.append(key)
+        self._filed_ranks.append(rank)
 
     def sort(self) -> None:
         """Ready the index for `ranks_under`, once every name is filed."""
-        keys = np.frombuffer(self._keys, dtype=np.int64)
+        keys = np.frombuffer(self._filed_keys, dtype=np.int64)
         order = np.argsort(keys, kind="stable")
-        self.keys, self.ranks = keys[order], np.frombuffer(self._ranks, dtype=np.int64)[order]
-        self._keys, self._ranks = array("q"), array("q")
+        self._keys, self._ranks = keys[order], np.frombuffer(self._filed_ranks, dtype=np.int64)[order]
+        self._filed_keys, self._filed_ranks = array("q"), array("q")
 
     def ranks_under(self, keys: list[int]) -> set[int]:
-        """The ranks of the names filed under any of `keys`."""
+        """The ranks of the names filed under any of `keys` (none before `sort`)."""
         wanted = np.array(keys, dtype=np.int64)
-        starts, ends = self.keys.searchsorted(wanted, "left"), self.keys.searchsorted(wanted, "right")
+        starts, ends = self._keys.searchsorted(wanted, "left"), self._keys.searchsorted(wanted, "right")
         return {rank for start, end in zip(starts.tolist(), ends.tolist()) if end > start
-                for rank in self.ranks[start:end].tolist()}
+                for rank in self._ranks[start:end].tolist()}
 
 
 def resolve(extractions: Iterable[ArticleExtraction]) -> Resolution:
