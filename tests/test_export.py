@@ -288,3 +288,11 @@ def test_kg_export_to_a_file_and_to_stdout(capsys, tmp_path):
 def test_kg_export_missing_graph_exits_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "export", "--format", "trig", "--graph", str(tmp_path / "absent.trig"))
     assert code == 2 and "no such file" in err
+
+
+def test_kg_export_offers_the_formats_export_graph_writes(capsys):
+    # cli.py spells the choices out, so that `kg --help` does not import the writers.
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["export", "--format", "xml"])
+    offered = re.findall(r"'([a-z-]+)'", capsys.readouterr().err.split("choose from", 1)[1])
+    assert sorted(offered) == sorted(export.EXPORT_FORMATS) == ["graphml", "json-ld", "nquads", "nt", "trig", "turtle"]

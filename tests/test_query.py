@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -403,3 +404,11 @@ def test_kg_query_streams_a_huge_answer_and_stops_quietly_when_the_reader_does()
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         process.stderr.close()
+
+
+def test_kg_query_offers_the_formats_write_answer_writes(capsys):
+    # cli.py spells the choices out, so that `kg --help` does not import the query engine.
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["query", "cast", "--format", "xml"])
+    offered = re.findall(r"'([a-z-]+)'", capsys.readouterr().err.split("choose from", 1)[1])
+    assert tuple(offered) == kg.query.RESULT_FORMATS == ("table", "csv", "tsv", "json")
