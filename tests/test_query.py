@@ -340,6 +340,18 @@ def test_kg_query_says_kg_serve_reads_a_slow_graph_once(capsys, monkeypatch):
     assert "kg serve" not in out   # the answer itself stays clean for pipes
 
 
+def test_kg_query_says_it_is_reading_a_large_graph_before_it_does(capsys, monkeypatch):
+    code, _, err = run_cli(capsys, "query", "story-order", "--graph", str(FIXTURE))
+    assert code == 0 and "MB) ..." not in err   # the fixture is small
+    monkeypatch.setattr(kg.query, "LARGE_GRAPH_MB", 0.001)   # as if it were large
+    code, _, err = run_cli(capsys, "query", "story-order", "--graph", str(FIXTURE))
+    assert code == 0 and "MB) ..." not in err   # not at a terminal: nobody is waiting on it
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run_cli(capsys, "query", "story-order", "--graph", str(FIXTURE))
+    assert code == 0 and err.startswith(f"kg query: reading {FIXTURE} (0 MB) ...\n")
+    assert "MB) ..." not in out
+
+
 def test_kg_query_injection_is_just_an_odd_name(capsys):
     code, out, err = run_cli(capsys, "query", "cast", "--graph", str(FIXTURE), "--bind", 'workLabel=x" } ; DROP ALL ; #',
                              "--format", "json")
