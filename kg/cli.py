@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_option(p)
     p.add_argument("--focus", help="draw only the neighbourhood of this entity (a label or IRI)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for graph.png, graph.svg and graph.html (default: build/)")
+    p.add_argument("--max-entities", type=int, default=300, metavar="N",
+                   help="draw at most the N best-connected entities (default: 300; a layout of thousands takes minutes)")
     p.set_defaults(func=_cmd_viz)
     return parser
 

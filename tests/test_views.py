@@ -165,6 +165,38 @@ def test_find_entity_not_found_suggests(graph):
         views.neighbourhood(graph, "High Table")
 
 
+# ------------------------------------------------------------------------------ core: a large graph cut down
+
+
+def test_core_keeps_the_best_connected_entities_and_the_facts_between_them(graph):
+    # Facts per entity, by hand from FACTS: Ballerina 9, Chapter 3 7, John Wick (film) 6, the
+    # character John Wick 4, Keanu Reeves 4 (a tie: ids in order, character/ before person/).
+    five = views.core(graph, 5)
+    assert set(five.nodes) == {BALLERINA, JW3, JW, WICK_C, KEANU}
+    assert {(u, k, v) for u, v, k in five.edges(keys=True)} == {
+        (BALLERINA, "hasCastMember", KEANU), (KEANU, "portrays", WICK_C), (WICK_C, "appearsIn", BALLERINA),
+        (JW3, "hasCastMember", KEANU), (JW, "hasCastMember", KEANU), (WICK_C, "appearsIn", JW)}
+    assert five.graph["of"] == 18 and five.nodes[BALLERINA]["label"] == "Ballerina"
+    assert set(views.core(graph, 4).nodes) == {BALLERINA, JW3, JW, WICK_C}
+    assert views.core(graph, 18) is graph and "of" not in graph.graph
+
+
+def test_core_of_a_neighbourhood_keeps_its_center(graph):
+    # Around the Ruska Roma (8 entities), facts inside the neighbourhood: Keanu Reeves 4, the
+    # character John Wick 4, then Chapter 3 and The Director 3; the Ruska Roma itself has 2.
+    three = views.core(views.neighbourhood(graph, "Ruska Roma"), 3)
+    assert set(three.nodes) == {RUSKA, WICK_C, KEANU} and three.graph["center"] == RUSKA
+    assert {(u, k, v) for u, v, k in three.edges(keys=True)} == {(KEANU, "portrays", WICK_C), (WICK_C, "memberOf", RUSKA)}
+    assert three.graph["of"] == 8
+
+
+def test_render_draws_the_core_of_a_graph_larger_than_its_limit_and_says_so(graph, tmp_path):
+    views.render(graph, tmp_path, limit=5)
+    svg = (tmp_path / "graph.svg").read_text(encoding="utf-8")
+    assert "the 5 best-connected of 18 entities, 6 facts" in svg
+    assert "Keanu Reeves" in svg and "Ruska Roma" not in svg
+
+
 # ------------------------------------------------------------------------------ paths, centrality
 
 
@@ -289,6 +321,21 @@ def test_cli_viz_focus_errors(tmp_path, capsys, argv, message):
     assert cli.main(["viz", "--graph", str(FIXTURE), "--out", str(tmp_path), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_viz_says_when_it_draws_only_the_best_connected(tmp_path, capsys):
+    assert cli.main(["viz", "--graph", str(FIXTURE), "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""   # 18 entities: all drawn
+    assert cli.main(["viz", "--graph", str(FIXTURE), "--out", str(tmp_path), "--max-entities", "5"]) == 0
+    assert "drew the 5 best-connected of 18 entities (--max-entities N" in capsys.readouterr().err
+    assert cli.main(["viz", "--graph", str(FIXTURE), "--out", str(tmp_path), "--max-entities", "3",
+                     "--focus", "Ruska Roma"]) == 0
+    assert "drew the 3 best-connected of 8 entities around the focus" in capsys.readouterr().err
+
+
+def test_cli_viz_default_limit_is_the_package_s():
+    # cli.py spells the default out, so that `kg --help` does not import networkx and matplotlib.
+    assert cli.build_parser().parse_args(["viz"]).max_entities == views.MAX_DRAWN == 300
 
 
 def test_cli_viz_missing_graph(tmp_path, capsys):
