@@ -71,6 +71,15 @@ def test_edges_are_the_facts_between_entities(graph):
     assert all(d["relation"] == k for _, _, k, d in graph.edges(keys=True, data=True))
 
 
+def test_a_dataset_in_rdflibs_memory_store_gives_the_same_graph():
+    from kg.store import load_graph
+
+    memory = views.entity_graph(load_graph(FIXTURE, engine="rdflib"))
+    assert set(memory.nodes) == ENTITIES
+    assert {(u, k, v) for u, v, k in memory.edges(keys=True)} == FACTS
+    assert memory.nodes[RUSKA]["label"] == "Ruska Roma" and memory.graph["articles"] == [A1, A2, A3]
+
+
 @pytest.mark.parametrize(
     "node, cls",
     [(ANA, "Actor"), (HUSTON, "Actor"), (CHAD, "Person"), (WICK_C, "Character"), (BALLERINA, "Film"),
