@@ -15,13 +15,16 @@ and writes each bound variable as its term:
   sub-select left with nothing to project projects ``*``;
 - in ORDER BY a bare ``?v`` is dropped (an order by one value orders nothing), and ORDER BY
   with it when nothing is left;
+- in GROUP BY a bare ``?v`` is dropped too, when another key is left (every solution has the
+  same value: a key that splits nothing);
 - anywhere else ``?v`` becomes the term.
 
 Where the text so written would not mean what substitution means, `inline` declines (None) and
 the query is run with substitutions: the query is not a SELECT, or its SELECT projects ``*`` or
-not the variable; the variable is assigned (``AS ?v``), listed by VALUES or grouped by; a
-sub-select mentions it without projecting it (there it is another variable of the same name);
-or the term is a blank node, which a pattern reads as a variable.
+not the variable; the variable is assigned (``AS ?v``), listed by VALUES, grouped by inside an
+expression, or the only key of a GROUP BY (without one, an empty answer would become one row of
+empty aggregates); a sub-select mentions it without projecting it (there it is another variable
+of the same name); or the term is a blank node, which a pattern reads as a variable.
 """
 
 from __future__ import annotations
@@ -146,8 +149,10 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
                     return None
                 j += 1
         if token.keyword == "BY" and i and sig[i - 1].keyword == "GROUP":
-            if any(sig[j].variable in terms for j in _clause(sig, i)):
-                return None
+            clause = _clause(sig, i)
+            bare = {j for j in clause if sig[j].variable in terms and sig[j].parens == token.parens}
+            if any(sig[j].variable in terms for j in clause if j not in bare) or len(bare) == len(clause):
+                return None  # grouped by inside an expression, or by nothing else
     for select in selects:
         if select.top or select.star:
             continue
@@ -164,12 +169,12 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
         if bound and not select.top and not rest and not select.star:
             replace[id(sig[bound[0]])] = "*"
     for i, token in enumerate(sig):
-        if token.keyword == "BY" and i and sig[i - 1].keyword == "ORDER":
+        if token.keyword == "BY" and i and sig[i - 1].keyword in ("ORDER", "GROUP"):
             clause = _clause(sig, i)
             for j in clause:
                 if sig[j].variable in terms and sig[j].parens == token.parens:
                     replace[id(sig[j])] = ""
-            if all(replace.get(id(sig[j])) == "" for j in clause):
+            if all(replace.get(id(sig[j])) == "" for j in clause):  # (never a GROUP BY: declined above)
                 replace[id(sig[i - 1])] = replace[id(token)] = ""
     written = []
     for token in tokens:
