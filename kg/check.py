@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -149,7 +150,12 @@ def article_graphs(dataset: Dataset) -> list[Graph]:
 
 
 def _claim_nodes(graph: Graph) -> set[Node]:
-    return set(graph.subjects(RDF.type, FKG.Claim)) | set(graph.subjects(RDF.type, RDF.Statement))
+    """The subjects typed fkg:Claim or rdf:Statement in `graph`, one named graph of a dataset.
+
+    Read from the graph's own triples: asked by type, rdflib's memory store finds every claim of
+    every graph and then keeps this graph's, which at 1,000 articles took 160 ms a graph."""
+    kinds = (FKG.Claim, RDF.Statement)
+    return {s for s, p, o in graph if p == RDF.type and o in kinds}
 
 
 def fact_graph(dataset: Dataset) -> Graph:
@@ -533,13 +539,19 @@ def check_provenance(dataset: Dataset) -> list[Finding]:
                                     "this named graph is not derived from an article in fkr:graph/sources"))
             continue
         claims = _claim_nodes(graph)
+        # What states something about each subject, from the graph's own triples: asked by
+        # (predicate, object), rdflib's memory store reads every graph's (Ballerina's: thousands).
+        about: dict[Node, list[Node]] = defaultdict(list)
+        for c, p, subject in graph:
+            if p == RDF.subject:
+                about[subject].append(c)
         for s, p, o in graph:
             if s in claims or p == RDF.type or not str(p).startswith(str(FKG)):
                 continue
             stated = any(
                 (c, RDF.predicate, p) in graph and (c, RDF.object, o) in graph
                 and any((c, PROV.wasDerivedFrom, a) in graph for a in articles)
-                for c in graph.subjects(RDF.subject, s)
+                for c in about.get(s, ())
             )
             if not stated:
                 findings.append(Finding(
