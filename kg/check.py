@@ -251,12 +251,27 @@ def reason(dataset: Dataset | Graph, *, ontology: Path | str = ONTOLOGY) -> Grap
     except owlready2.OwlReadyInconsistentOntologyError:
         raise InconsistentGraph(_inconsistency_findings(_explain(tbox + data), dataset)) from None
     except owlready2.OwlReadyJavaError as error:
-        raise ReasonerUnavailable(f"HermiT failed: {str(error).strip().splitlines()[-1]}") from None
+        raise ReasonerUnavailable(f"HermiT failed: {_java_error(str(error))}") from None
     buffer = io.BytesIO()
     world.save(buffer, format="ntriples")
     world.close()
     closed = Graph().parse(data=buffer.getvalue().decode("utf-8"), format="nt")
     return _new_facts(closed, facts)
+
+
+#: A line of Java's output that names what went wrong, e.g. "java.lang.OutOfMemoryError: Java heap space".
+_JAVA_THROWABLE = re.compile(r"\b(?:[\w$]+\.)+[\w$]*(?:Error|Exception)\b(?::.*)?$")
+
+
+def _java_error(output: str) -> str:
+    """What a failed Java run says went wrong: its first exception or error line (without
+    "Exception in thread ..."), else its last line; a stack trace's last line is a frame."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in lines:
+        found = _JAVA_THROWABLE.search(line)
+        if found and not line.startswith("at "):
+            return found.group(0)
+    return lines[-1] if lines else "no output"
 
 
 def _closure(graph: Graph, start: URIRef, up: URIRef, same: URIRef) -> set[URIRef]:

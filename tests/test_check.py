@@ -489,3 +489,17 @@ def test_seeds_graph_passes_the_check(seeds_build):
     report = check.check(check.load_dataset(graph))
     assert report.findings == [], check.format_report(report, graph)
     assert report.ok
+
+
+@pytest.mark.parametrize("output, said", [
+    ('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n'
+     "\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)\n"
+     "\tat org.semanticweb.HermiT.cli.CommandLine.main(CommandLine.java:830)\n",
+     "java.lang.OutOfMemoryError: Java heap space"),
+    ("java.lang.IllegalArgumentException\n\tat org.semanticweb.HermiT.Reasoner.<init>(Reasoner.java:210)\n",
+     "java.lang.IllegalArgumentException"),
+    ("could not start\nno java here\n", "no java here"),
+])
+def test_a_failed_reasoner_says_what_went_wrong_not_where(output, said):
+    # HermiT's message was the stack trace's last line, a frame ("at ...CommandLine.main(...)").
+    assert check._java_error(output) == said
