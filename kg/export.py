@@ -56,8 +56,9 @@ __all__ = [
 EXPORT_FORMATS = ("turtle", "json-ld", "nt", "trig", "nquads", "graphml")
 #: The formats that hold the merged view (no named graphs, no claims).
 MERGED_FORMATS = ("turtle", "nt", "json-ld", "graphml")
+_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
 #: Prefixes of written Turtle and TriG: the usual ones and one per kind of minted IRI.
-_WRITE_PREFIXES = {**{prefix: str(namespace) for prefix, namespace in PREFIXES.items()}, **KIND_PREFIXES}
+_WRITE_PREFIXES = {**_PREFIXES, **KIND_PREFIXES}
 
 
 
@@ -129,7 +130,7 @@ def _rdflib_graph(triples: Iterable[Any], *, prefixes: bool = True) -> Graph:
 def _jsonld_context() -> dict[str, Any]:
     if CONTEXT_FILE.is_file():
         return json.loads(CONTEXT_FILE.read_text(encoding="utf-8"))["@context"]
-    return {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}  # before ontology/context.jsonld exists: prefixes only
+    return dict(_PREFIXES)  # before ontology/context.jsonld exists: prefixes only
 
 
 def _local_name(iri: str) -> str:

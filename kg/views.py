@@ -834,13 +834,21 @@ def render(graph: nx.MultiDiGraph, out: Path | str, *, focus: str | None = None,
     best-connected `limit` of them are drawn (`core`; the title says so). Colours come from the
     whole graph, so a class has the same colour in every picture. Returns the paths written.
     """
-    out = Path(out)
+    return _write_pictures(graph, _drawn(graph, focus=focus, radius=radius, limit=limit), Path(out))
+
+
+def _drawn(graph: nx.MultiDiGraph, *, focus: str | None, radius: int = 2, limit: int = MAX_DRAWN) -> nx.MultiDiGraph:
+    """What `render` draws of `graph`: the focus's neighbourhood, if any, cut down by `core`
+    (whose ``graph["of"]`` says from how many entities, and ``graph["center"]`` around which)."""
+    return core(neighbourhood(graph, focus, radius=radius) if focus else graph, limit)
+
+
+def _write_pictures(graph: nx.MultiDiGraph, view: nx.MultiDiGraph, out: Path) -> list[Path]:
+    """`view`'s PNG, SVG and HTML in `out`, coloured by `graph`'s classes and named after the
+    entity the view is centred on, if any."""
     palette = class_palette(graph)
-    view, stem = graph, "graph"
-    if focus:
-        view = neighbourhood(graph, focus, radius=radius)
-        stem = f"graph-{_focus_slug(graph, view.graph['center'])}"
-    view = core(view, limit)
+    center = view.graph.get("center")
+    stem = f"graph-{_focus_slug(graph, center)}" if center else "graph"
     paths = draw_static(view, out / stem, palette=palette)
     paths.append(write_html(view, out / f"{stem}.html", palette=palette))
     return paths
@@ -870,14 +878,14 @@ def cli_viz(args: argparse.Namespace) -> int:
         return 2
     focus, limit = getattr(args, "focus", None), getattr(args, "max_entities", MAX_DRAWN)
     try:
-        paths = render(graph, args.out, focus=focus, limit=limit)
+        view = _drawn(graph, focus=focus, limit=limit)
     except EntityNotFound as error:
         print(f"kg viz: {error.args[0]}", file=sys.stderr)
         return 2
-    entities = (neighbourhood(graph, focus) if focus else graph).number_of_nodes()
-    if entities > limit:
+    paths = _write_pictures(graph, view, Path(args.out))
+    if "of" in view.graph:  # cut down by core
         around = " around the focus" if focus else ""
-        print(f"kg viz: drew the {limit:,} best-connected of {entities:,} entities{around} "
+        print(f"kg viz: drew the {limit:,} best-connected of {view.graph['of']:,} entities{around} "
               f"(--max-entities N for more, --focus ENTITY for one entity's neighbourhood)", file=sys.stderr)
     for path in paths:
         print(path)
