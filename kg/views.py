@@ -302,6 +302,25 @@ def find_entity(graph: nx.Graph, name: str) -> str:
     raise EntityNotFound(f"no entity named {name!r} among the {graph.number_of_nodes()} of the graph{hint}")
 
 
+def _induced(graph: nx.Graph, nodes: Sequence[str]) -> nx.Graph:
+    """A copy of the subgraph of `graph` on `nodes`: its nodes in the order given, each node's
+    edges in `graph`'s order. networkx's subgraph view iterates a set of the nodes when they are
+    few next to the graph, in an order that changes with the process's hash seed: the same graph
+    gave different cuts, layouts and pictures from run to run."""
+    kept = set(nodes)
+    sub = graph.__class__()
+    sub.graph.update(graph.graph)
+    sub.add_nodes_from((n, dict(graph.nodes[n])) for n in nodes)
+    for u in nodes:
+        for v, data in graph.adj[u].items():
+            if v in kept:
+                if graph.is_multigraph():
+                    sub.add_edges_from((u, v, key, dict(d)) for key, d in data.items())
+                else:
+                    sub.add_edge(u, v, **data)
+    return sub
+
+
 def neighbourhood(graph: nx.MultiDiGraph, entity: str, radius: int = 2) -> nx.MultiDiGraph:
     """The entities within `radius` hops of `entity` (a name, see find_entity), edges in either direction.
 
@@ -310,7 +329,7 @@ def neighbourhood(graph: nx.MultiDiGraph, entity: str, radius: int = 2) -> nx.Mu
     """
     center = find_entity(graph, entity)
     ego = nx.ego_graph(graph.to_undirected(as_view=True), center, radius=radius)
-    sub = graph.subgraph(sorted(ego.nodes)).copy()
+    sub = _induced(graph, sorted(ego.nodes))
     sub.graph["center"] = center
     return sub
 
@@ -340,7 +359,7 @@ def core(graph: nx.MultiDiGraph, limit: int = MAX_DRAWN) -> nx.MultiDiGraph:
 
     ranked = sorted((n for n in graph if n != center), key=lambda n: (-graph.degree(n), -articles(n), n))
     kept = ([center] if center is not None else []) + ranked[:limit - (center is not None)]
-    sub = graph.subgraph(sorted(kept)).copy()
+    sub = _induced(graph, sorted(kept))
     sub.graph.update(graph.graph, of=graph.number_of_nodes())
     return sub
 
@@ -381,6 +400,17 @@ def path_steps(graph: nx.MultiDiGraph, path: Sequence[str]) -> list[PathStep]:
     return steps
 
 
+def _simple(graph: nx.Graph) -> nx.Graph:
+    """`graph` as a simple undirected graph (several relations between two nodes are one edge, the
+    last one's data kept), its nodes and edges in `graph`'s own order. networkx's undirected view
+    of a directed graph iterates a set of neighbours, whose order changes with the process's hash
+    seed: drawn from it, the same graph gave different SVG files from run to run."""
+    simple = nx.Graph(**graph.graph)
+    simple.add_nodes_from(graph.nodes(data=True))
+    simple.add_edges_from(graph.edges(data=True))
+    return simple
+
+
 def centrality(graph: nx.Graph, *, kind: str | None = None, top: int | None = None) -> list[dict[str, object]]:
     """Who holds the graph together: degree and betweenness of every node, most central first.
 
@@ -390,7 +420,7 @@ def centrality(graph: nx.Graph, *, kind: str | None = None, top: int | None = No
     graph such as the cast network, ``strength`` (sum of edge weights). `kind` keeps the rows of
     one kind of entity (e.g. "person"), still measured on the whole graph; `top` the first rows.
     """
-    simple = nx.Graph(graph.to_undirected(as_view=True) if graph.is_directed() else graph)
+    simple = _simple(graph)
     between = nx.betweenness_centrality(simple, normalized=True)
     weighted = any("weight" in d for _, _, d in simple.edges(data=True))
     rows = []
@@ -486,11 +516,11 @@ def layout(graph: nx.Graph, *, seed: int = SEED) -> dict[str, np.ndarray]:
     Each connected component is laid out by stress majorization (`_stress`), then components are
     packed in rows, biggest first, so a few isolated entities do not squeeze the rest.
     """
-    simple = nx.Graph(graph.to_undirected(as_view=True) if graph.is_directed() else graph)
+    simple = _simple(graph)
     components = sorted((sorted(c) for c in nx.connected_components(simple)), key=lambda c: (-len(c), c))
     if not components:
         return {}
-    laid = [_stress(simple.subgraph(c), seed) if len(c) > 1 else {c[0]: np.zeros(2)} for c in components]
+    laid = [_stress(_induced(simple, c), seed) if len(c) > 1 else {c[0]: np.zeros(2)} for c in components]
     first = np.array(list(laid[0].values()))
     width = max(float(np.ptp(first[:, 0])) + 1.0, np.sqrt(simple.number_of_nodes()) * 1.5)
     placed: dict[str, np.ndarray] = {}
@@ -625,7 +655,7 @@ def draw_static(graph: nx.Graph, stem: Path | str, *, title: str | None = None,
     palette = dict(palette or class_palette(graph))
     nodes = list(graph.nodes)
     pos = layout(graph)
-    simple = nx.Graph(graph.to_undirected(as_view=True) if graph.is_directed() else graph)
+    simple = _simple(graph)
     degree = dict(simple.degree())
     labels = _display_labels(graph)
     center = graph.graph.get("center")
@@ -756,7 +786,7 @@ def write_html(graph: nx.Graph, path: Path | str, *, title: str | None = None,
     net = Network(height="880px", width="100%", directed=directed, cdn_resources="in_line",
                   bgcolor="#ffffff", font_color="#222222")
     pos = layout(graph)
-    simple = nx.Graph(graph.to_undirected(as_view=True) if directed else graph)
+    simple = _simple(graph)
     # vis-network units per unit of `layout` (about one hop); more for a small graph, which the
     # page would otherwise show small (vis does not zoom in past 1:1 to fit).
     spread = 150.0 * max(1.0, 5.0 / np.sqrt(max(graph.number_of_nodes(), 1)))

@@ -5,6 +5,9 @@ Every expected value below was worked out by hand from the fixture, not copied f
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -297,6 +300,37 @@ def test_layout_is_deterministic(graph):
     first, second = views.layout(graph), views.layout(graph)
     assert first.keys() == second.keys() == set(graph.nodes)
     assert all((first[n] == second[n]).all() for n in first)
+
+
+_DRAW_IN_A_CHILD = """
+import hashlib, sys, tempfile
+from pathlib import Path
+from kg import views
+graph = views.entity_graph(views.load_dataset(sys.argv[1]))
+with tempfile.TemporaryDirectory() as out:
+    for name, drawn in (("core", views.core(graph, 5)), ("around", views.neighbourhood(graph, "Ruska Roma", 1))):
+        views.draw_static(drawn, Path(out) / name)
+        print(name, list(drawn.nodes), hashlib.sha256((Path(out) / (name + ".svg")).read_bytes()).hexdigest())
+"""
+
+
+def test_pictures_are_the_same_whatever_the_hash_seed():
+    # A cut or a neighbourhood used to list its entities, and a drawing its edges, in the order of
+    # a Python set: two runs of kg viz on one graph wrote different pictures.
+    def child(seed: str) -> subprocess.Popen:
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        return subprocess.Popen([sys.executable, "-c", _DRAW_IN_A_CHILD, str(FIXTURE)], env=env,
+                                stdout=subprocess.PIPE, text=True)
+
+    runs = [child(seed) for seed in ("1", "2", "3")]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert outputs[0] == outputs[1] == outputs[2]
+    # Both cuts list their entities in IRI order (characters, organizations, people, works).
+    core_nodes = outputs[0].splitlines()[0]
+    assert core_nodes.startswith(f"core {[WICK_C, KEANU, BALLERINA, JW, JW3]}")
+    around = outputs[0].splitlines()[1]
+    assert around.startswith(f"around {[WICK_C, DIRECTOR, RUSKA]}")
 
 
 def test_palette_is_the_same_in_every_picture(graph):
