@@ -57,7 +57,7 @@ class FKG(DefinedNamespace):
     performer: URIRef  # The one person who gives the performance.
     performerIn: URIRef  # A performance the person gives; the inverse of fkg:performer, named so that property chains can use it.
     portrays: URIRef  # The person plays the character, in some work. Implied by any Performance of the person as the character.
-    preferredClaim: URIRef  # The claim whose value is preferred once the conflict is resolved: the one stated by the newest dated article.
+    preferredClaim: URIRef  # A claim of the value preferred once the conflict is resolved: the value stated by the newest dated article. Every claim of that value is preferred, so a conflict may have several, all of one value.
     producedBy: URIRef  # A producer of the work.
     sequelOf: URIRef  # The work is a sequel of the other, released after it and continuing it. Narrower than Wikidata's 'follows'.
     setAfter: URIRef  # The work's story takes place after the other work's story (story chronology, not release order).

@@ -441,6 +441,23 @@ def test_conflict_status_and_preference(status, preferred, ok):
     assert all(f.node == FKR["conflict/ballerina-character"] for f in findings)
 
 
+def test_a_conflict_prefers_every_claim_of_one_value_and_no_other():
+    # a second sentence of the article names The Ballerina again: the preferred value has two claims
+    again = in_graph("aaaa000000000001", claim("c11", PERFORMANCE, "fkg:character", "<character/the-ballerina>",
+                                                evidence="She is The Ballerina.", start=155, end=176))
+
+    def conflict(preferred: str) -> str:
+        return in_graph("conflicts", CONFLICT.format(status="resolved", preferred=preferred).replace(
+            "<claim/c03>, <claim/c10>", "<claim/c03>, <claim/c10>, <claim/c11>"))
+
+    conforms, _, findings = check.validate(dataset(TWO_CHARACTERS + again + conflict(
+        "fkg:preferredClaim <claim/c10>, <claim/c11> ;")))
+    assert findings == [] and conforms
+    _, _, findings = check.validate(dataset(TWO_CHARACTERS + again + conflict(
+        "fkg:preferredClaim <claim/c03>, <claim/c10> ;")))
+    assert {(f.rule, f.node) for f in findings} == {("fkgsh:ConflictPreferredValue", FKR["conflict/ballerina-character"])}
+
+
 def test_the_reasoner_accepts_two_characters():
     # fkg:character is single-valued by annotation only: a disputed character is not a contradiction
     text = TWO_CHARACTERS + in_graph("conflicts", CONFLICT.format(status="open", preferred=""))

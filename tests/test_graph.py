@@ -14,6 +14,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
+from kg import check
 from kg.extract import load_rules
 from kg.namespaces import FKG, FKR, PROV, RDF, SKOS, mint
 from kg.sources import Article, iter_sources
@@ -109,6 +110,19 @@ def test_older_source_is_not_preferred_whatever_the_file_order(build_articles):
     by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
     assert objects(ds, by_file["a.txt"][0], FKG.preferred) == [Literal(True)]
     assert objects(ds, by_file["b.txt"][0], FKG.preferred) == [Literal(False)]
+
+
+def test_two_newest_sources_of_one_date_that_agree_are_both_preferred(build_articles):
+    also_march = "Lionsgate confirmed that John Wick: Chapter 5 hits theaters on March 3, 2028.\n"
+    ds = build_folder(build_articles, {"a.txt": (MAY, "2024-01-10"), "b.txt": (MARCH, "2024-06-01"),
+                                       "c.txt": (also_march, "2024-06-01")})
+    ((conflict, status),) = rows(ds, CONFLICTS_OF, s=CHAPTER_5, p=FKG.releaseDate)
+    assert status == Literal("resolved")
+    by_file = claims(ds, CHAPTER_5, FKG.releaseDate)
+    assert set(objects(ds, conflict, FKG.preferredClaim)) == {by_file["b.txt"][0], by_file["c.txt"][0]}
+    assert objects(ds, by_file["a.txt"][0], FKG.preferred) == [Literal(False)]
+    # and the graph so built has the shape ontology/shapes.ttl asks of a conflict
+    assert check.validate(ds)[0]
 
 
 def test_one_dated_and_one_undated_source_stay_open(build_articles):
