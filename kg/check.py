@@ -615,6 +615,13 @@ class _PlannedOxigraphStore(OxigraphStore):
                     pass
         return super().query(query, initNs, initBindings, queryGraph, **kwargs)
 
+    def __len__(self, context: Graph | None = None) -> int:
+        """The number of quads: `validate` puts every triple in one graph, so no count of the
+        distinct triples of the union is needed. pySHACL asks the data graph's length while it
+        writes a result (an rdflib Graph's truth value is its length), which oxrdflib counts
+        with a query over the whole store: 1.1 s at 1,000 articles, against 0.04 s."""
+        return len(self._inner)
+
 
 def _plain(node: Node | None) -> Node | None:
     """A literal as rdflib parsed it: Oxigraph hands plain strings back typed xsd:string."""
