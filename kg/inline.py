@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 __all__ = ["inline"]
@@ -130,6 +131,23 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
     not mean what binding it does (see the module's docstring)."""
     if not terms or any(term.startswith("_:") for term in terms.values()):
         return None
+    pieces = _template(query, frozenset(terms))
+    if pieces is None:
+        return None
+    return "".join(piece if isinstance(piece, str) else f"{piece[0]}{terms[piece[1]]}{piece[2]}" for piece in pieces)
+
+
+#: A query as `inline` writes it: text, and (before, variable, after) where a term goes.
+_Pieces = tuple[str | tuple[str, str, str], ...]
+
+
+@lru_cache(maxsize=256)
+def _template(query: str, names: frozenset[str]) -> _Pieces | None:
+    """Where in `query` the terms of the variables `names` go, or None if they cannot be written in.
+
+    What `inline` writes depends on which variables are bound, never on their terms: the work is
+    done once per query and set of names (pySHACL runs each shape's query once per focus node:
+    25,000 times on the 1,000-article graph)."""
     tokens = _tokens(query)
     sig = [t for t in tokens if t.kind not in ("space", "comment")]
     form = next((t.keyword for t in sig if t.keyword in _FORMS), None)
@@ -137,34 +155,34 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
         return None
     selects = _selects(sig)
     top = next(s for s in selects if s.top)
-    if top.star or not set(terms) <= top.projected:
+    if top.star or not names <= top.projected:
         return None
     for i, token in enumerate(sig):
-        if token.variable in terms and i and sig[i - 1].keyword == "AS":
+        if token.variable in names and i and sig[i - 1].keyword == "AS":
             return None  # assigned
         if token.keyword == "VALUES":
             j = i + 1
             while j < len(sig) and sig[j].text != "{":
-                if sig[j].variable in terms:
+                if sig[j].variable in names:
                     return None
                 j += 1
         if token.keyword == "BY" and i and sig[i - 1].keyword == "GROUP":
             clause = _clause(sig, i)
-            bare = {j for j in clause if sig[j].variable in terms and sig[j].parens == token.parens}
-            if any(sig[j].variable in terms for j in clause if j not in bare) or len(bare) == len(clause):
+            bare = {j for j in clause if sig[j].variable in names and sig[j].parens == token.parens}
+            if any(sig[j].variable in names for j in clause if j not in bare) or len(bare) == len(clause):
                 return None  # grouped by inside an expression, or by nothing else
     for select in selects:
         if select.top or select.star:
             continue
         mentioned = {sig[i].variable for i in select.extent if sig[i].variable}
-        if (mentioned & set(terms)) - select.projected:
+        if (mentioned & names) - select.projected:
             return None  # another variable of the same name, in a scope of its own
 
-    replace: dict[int, str] = {}  # id of a significant token -> its new text
+    replace: dict[int, str | tuple[str, str, str]] = {}  # id of a significant token -> what it becomes
     for select in selects:
-        bound = [i for i in select.projection if sig[i].variable in terms and sig[i].parens == sig[select.at].parens]
+        bound = [i for i in select.projection if sig[i].variable in names and sig[i].parens == sig[select.at].parens]
         for i in bound:
-            replace[id(sig[i])] = f"({terms[sig[i].variable]} AS {sig[i].text})" if select.top else ""
+            replace[id(sig[i])] = ("(", sig[i].variable, f" AS {sig[i].text})") if select.top else ""
         rest = [i for i in select.projection if sig[i].variable and i not in bound]
         if bound and not select.top and not rest and not select.star:
             replace[id(sig[bound[0]])] = "*"
@@ -172,16 +190,15 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
         if token.keyword == "BY" and i and sig[i - 1].keyword in ("ORDER", "GROUP"):
             clause = _clause(sig, i)
             for j in clause:
-                if sig[j].variable in terms and sig[j].parens == token.parens:
+                if sig[j].variable in names and sig[j].parens == token.parens:
                     replace[id(sig[j])] = ""
             if all(replace.get(id(sig[j])) == "" for j in clause):  # (never a GROUP BY: declined above)
                 replace[id(sig[i - 1])] = replace[id(token)] = ""
-    written = []
+    pieces: list[str | tuple[str, str, str]] = []
     for token in tokens:
-        if id(token) in replace:
-            written.append(replace[id(token)])
-        elif token.variable in terms:
-            written.append(terms[token.variable])
+        piece = replace.get(id(token), ("", token.variable, "") if token.variable in names else token.text)
+        if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
+            pieces[-1] += piece
         else:
-            written.append(token.text)
-    return "".join(written)
+            pieces.append(piece)
+    return tuple(pieces)
