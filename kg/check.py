@@ -241,13 +241,15 @@ def _may_be_one(facts: Graph, tbox: Graph) -> list[list[URIRef]] | None:
                     todo.append(nxt)
         return found
 
+    identifying = functional | inverse_functional
+    if any(read in identifying for chained in tbox.subjects(OWL.propertyChainAxiom, None)
+           for read, _ in readings(chained)):
+        return None  # a chain could state a value no fact states
     # Each statement that bears on identity, as (key, subject, value): a subject has one value per
     # key; the key is a functional property, or an inverse functional one read backwards.
     keyed: list[tuple[tuple[Node, bool], URIRef, URIRef]] = []
     for prop in set(facts.predicates()):
         for read, backwards in readings(prop):
-            if read in functional | inverse_functional and (read, OWL.propertyChainAxiom, None) in tbox:
-                return None
             for s, o in facts.subject_objects(prop):
                 if not (isinstance(s, URIRef) and isinstance(o, URIRef)):
                     continue
