@@ -258,6 +258,8 @@ def _may_be_one(facts: Graph, tbox: Graph) -> list[list[URIRef]] | None:
     keyed: list[tuple[tuple[Node, bool], URIRef, URIRef]] = []
     for prop in set(facts.predicates()):
         for read, backwards in readings(prop):
+            if read not in identifying:
+                continue
             for s, o in facts.subject_objects(prop):
                 if not (isinstance(s, URIRef) and isinstance(o, URIRef)):
                     continue
