@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from kg.namespaces import (FKG, FKR, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_INFERRED, GRAPH_SOURCES, OWL, PROV, RDF,
                            RDFS, XSD, bind_prefixes, mint)
-from kg.inline import inline
+from kg.inline import run_inlined
 from kg.ontology import ONTOLOGY_FILE, ONTOLOGY_IRI, SHAPES_FILE
 from kg.terms import TermConverter, oxigraph_of, to_ox
 
@@ -633,14 +633,12 @@ class _PlannedOxigraphStore(OxigraphStore):
     """
 
     def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # noqa: N803 (rdflib's names)
-        if initBindings and isinstance(query, str):
-            written = inline(query, {name: str(to_ox(term)) for name, term in initBindings.items()})
-            if written is not None:
-                try:
-                    return super().query(written, initNs, {}, queryGraph, **kwargs)
-                except SyntaxError:  # the text as given has the last word on its syntax
-                    pass
-        return super().query(query, initNs, initBindings, queryGraph, **kwargs)
+        base = super()
+        if not isinstance(query, str):
+            return base.query(query, initNs, initBindings, queryGraph, **kwargs)
+        return run_inlined(query, {name: str(to_ox(term)) for name, term in initBindings.items()},
+                           lambda text: base.query(text, initNs, {}, queryGraph, **kwargs),
+                           lambda: base.query(query, initNs, initBindings, queryGraph, **kwargs))
 
     def __len__(self, context: Graph | None = None) -> int:
         """The number of quads: `validate` puts every triple in one graph, so no count of the

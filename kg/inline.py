@@ -32,9 +32,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
-__all__ = ["inline"]
+__all__ = ["inline", "run_inlined"]
 
 #: SPARQL's tokens, as far as telling variables from everything else needs: comments, strings
 #: (long ones first), IRIs, variables, names (keywords and prefixed names), and single
@@ -135,6 +135,23 @@ def inline(query: str, terms: Mapping[str, str]) -> str | None:
     if pieces is None:
         return None
     return "".join(piece if isinstance(piece, str) else f"{piece[0]}{terms[piece[1]]}{piece[2]}" for piece in pieces)
+
+
+_T = TypeVar("_T")
+
+
+def run_inlined(query: str, terms: Mapping[str, str], written: Callable[[str], _T],
+                substituted: Callable[[], _T]) -> _T:
+    """`written(text)`, `text` being `query` with `terms` written in (`inline`); else, when
+    `inline` declines or Oxigraph rejects the text it wrote, `substituted()`: the query as given,
+    its terms substituted, has the last word on its syntax."""
+    text = inline(query, terms)
+    if text is not None:
+        try:
+            return written(text)
+        except SyntaxError:
+            pass
+    return substituted()
 
 
 #: A query as `inline` writes it: text, and (before, variable, after) where a term goes.

@@ -58,7 +58,7 @@ from rdflib.namespace import NamespaceManager
 from rdflib.term import Identifier
 
 from kg.cli import EXIT_OK, EXIT_PARTIAL, fail, silence_stdout
-from kg.inline import inline
+from kg.inline import run_inlined
 from kg.namespaces import PREFIXES, XSD, bind_prefixes
 from kg.store import REPO_ROOT, GraphLoadError, load_graph
 from kg.terms import TermConverter, from_ox, oxigraph_of, to_ox
@@ -307,15 +307,12 @@ def _run_oxigraph(store: ox.Store, dataset: Graph, query: str, bindings: dict[st
         "prefixes": {prefix: str(ns) for prefix, ns in dataset.namespaces()},
     }
     # The terms written into the text when that means the same (kg.inline), so that Oxigraph
-    # plans with them; else substituted. The text as given has the last word on its syntax.
-    written = inline(query, {name: str(term) for name, term in terms.items()})
+    # plans with them; else substituted.
     try:
-        try:
-            result = store.query(written, **options) if written is not None else None
-        except SyntaxError:
-            result = None
-        if result is None:
-            result = store.query(query, **options, substitutions={ox.Variable(name): term for name, term in terms.items()})
+        result = run_inlined(
+            query, {name: str(term) for name, term in terms.items()},
+            lambda text: store.query(text, **options),
+            lambda: store.query(query, **options, substitutions={ox.Variable(name): term for name, term in terms.items()}))
     except SyntaxError as err:
         raise _syntax_error_from_oxigraph(err, source) from None
     except (OSError, RuntimeError, ValueError) as err:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import kg.inline
 import kg.query
 from benchmarks.child import query_parameters
 from kg.inline import inline
+from kg.inline import run_inlined as inline_run
 from kg.query import QUERIES_DIR, run_query
 from kg.store import load_graph
 from kg.terms import to_ox
@@ -146,6 +148,31 @@ def test_written_in_and_substituted_give_the_same_rows(path, name, dataset, monk
     text = path.read_text(encoding="utf-8")
     bindings = first_row_binding(dataset, text, name)
     written = list(run_query(dataset, text, bindings).rows)
-    monkeypatch.setattr(kg.query, "inline", lambda query, terms: None)
+    monkeypatch.setattr(kg.inline, "inline", lambda query, terms: None)  # run_inlined then substitutes
     substituted = list(run_query(dataset, text, bindings).rows)
     assert written == substituted and written
+
+
+def test_run_inlined_runs_the_written_text_else_the_query_as_given():
+    query = "SELECT ?work WHERE { ?work a <https://w3id.org/franchise-kg/ontology#Film> }"
+    ran = []
+
+    def written(text):
+        ran.append(("written", text))
+        return "written"
+
+    def substituted():
+        ran.append(("substituted", None))
+        return "substituted"
+
+    assert inline_run(query, {"work": W}, written, substituted) == "written"
+    assert ran == [("written", f"SELECT ({W} AS ?work) WHERE {{ {W} a <https://w3id.org/franchise-kg/ontology#Film> }}")]
+
+    ran.clear()  # a blank node is not written in
+    assert inline_run(query, {"work": "_:b0"}, written, substituted) == "substituted"
+    assert ran == [("substituted", None)]
+
+    def rejected(text):
+        raise SyntaxError("Oxigraph rejects the written text")
+
+    assert inline_run(query, {"work": W}, rejected, substituted) == "substituted"
