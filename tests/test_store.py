@@ -7,6 +7,7 @@ The query answers themselves are tested in tests/test_queries.py; kg.query in te
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from rdflib import Dataset, Literal, URIRef
 from kg import store
 from kg.namespaces import FKG, FKR
 from kg.export import merged_view
-from kg.store import GraphLoadError, load_graph
+from kg.store import GraphLoadError, StoreFolderError, load_graph, open_store, store_folder
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
 BALLERINA = FKR["work/ballerina"]
@@ -209,3 +210,68 @@ def test_rdfxml_plain_internal_entities_still_load(tmp_path):
     path.write_text(XXE.replace('<!ENTITY xxe SYSTEM "file://{secret}">', '<!ENTITY e "http://e/">')
                     .replace('rdf:about="http://e/a"', 'rdf:about="&e;a"').replace("&xxe;", "x"))
     assert (URIRef("http://e/a"), URIRef("http://e/p"), Literal("x")) in merged_view(load_graph(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# A graph file kept as an Oxigraph store on disk (open_store)
+# ---------------------------------------------------------------------------------------------
+
+
+def _quads(data: Dataset) -> set:
+    return set(data.store._inner.quads_for_pattern(None, None, None, None))
+
+
+@pytest.fixture
+def graph_copy(tmp_path) -> Path:
+    copy = tmp_path / "graph.trig"
+    copy.write_bytes(FIXTURE.read_bytes())
+    return copy
+
+
+def test_store_on_disk_is_made_once_and_holds_the_file(graph_copy):
+    made: list[Path] = []
+    first = load_graph(graph_copy, engine="oxigraph-disk", making=made.append)
+    assert made == [graph_copy.parent / "graph.trig.oxigraph"]
+    assert _quads(first) == _quads(load_graph(graph_copy))
+    assert (BALLERINA, FKG.directedBy, WISEMAN) in first   # an article graph's fact, seen in the union
+    assert dict(first.namespaces())["fkg"] == URIRef(str(FKG))
+    again = load_graph(graph_copy, engine="oxigraph-disk", making=made.append)
+    assert len(made) == 1   # opened, not made again
+    assert (BALLERINA, FKG.directedBy, WISEMAN) in again
+    assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
+
+
+def test_store_on_disk_is_made_again_when_the_file_changes(graph_copy):
+    open_store(graph_copy)
+    added = (URIRef("https://example.org/later"), ns.SKOS.prefLabel, Literal("Added later"))
+    with open(graph_copy, "a", encoding="utf-8") as out:
+        out.write('\n<https://example.org/later> <http://www.w3.org/2004/02/skos/core#prefLabel> "Added later" .\n')
+    made: list[Path] = []
+    data = load_graph(graph_copy, engine="oxigraph-disk", making=made.append)
+    assert len(made) == 1 and added in data
+    assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]  # the old one removed
+
+
+def test_damaged_store_on_disk_is_made_again(graph_copy):
+    open_store(graph_copy)
+    shutil.rmtree(store_folder(graph_copy) / "store")
+    made: list[Path] = []
+    data = load_graph(graph_copy, engine="oxigraph-disk", making=made.append)
+    assert len(made) == 1 and (BALLERINA, FKG.directedBy, WISEMAN) in data
+
+
+def test_malformed_graph_leaves_no_store_behind(tmp_path):
+    path = tmp_path / "bad.ttl"
+    path.write_text("<http://e/a> <http://e/p> .\n")
+    with pytest.raises(GraphLoadError, match="bad.ttl"):
+        open_store(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.ttl"]
+
+
+def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, monkeypatch):
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store.tempfile, "mkdtemp", refuse)
+    with pytest.raises(StoreFolderError, match=f"{graph_copy.parent}: cannot keep a store there: Permission denied"):
+        open_store(graph_copy)
