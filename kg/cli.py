@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
                    help="how to print the answer (default: table; csv, tsv and json give every value in full)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+    p.add_argument("--store", choices=["auto", "memory", "disk"], default="auto",
+                   help="read the graph into memory at every run, or keep it as an Oxigraph store on disk beside it "
+                        "(GRAPH.oxigraph/, made once while the file is unchanged: opens at once, streams large answers "
+                        "more slowly); auto: on disk past 50 MB")
     p.set_defaults(func=_cmd_query)
 
     p = sub.add_parser("export", help="write the graph in another format")
