@@ -4,14 +4,15 @@ Prints one JSON object on stdout (`queries`: one JSON line per query run). Three
 
     python -m benchmarks.child bare CORPUS --unit articles|lines --processes N [--kg-attribute-ruler]
     python -m benchmarks.child build CORPUS --out DIR [--cache DIR] --processes N
-    python -m benchmarks.child queries GRAPH --engine oxigraph|rdflib --repeat N --timeout S [--start I]
+    python -m benchmarks.child queries GRAPH --engine oxigraph|oxigraph-disk|rdflib --repeat N --timeout S [--start I]
 
 `bare` is spaCy alone: `spacy.load` of the model kg loads, `nlp.pipe` over the same texts with
 the same batch size, nothing else (with --kg-attribute-ruler, the model as kg runs it: its
 attribute ruler replaced by kg.attribute_ruler's, which sets the same attributes faster).
 `build` runs what `kg build` runs (kg.pipeline.build, write_outputs, which makes the graph as it
 writes it, and summary) and reports the time of each step. `queries` loads a graph with
-kg.store.load_graph and times every query of queries/ on it.
+kg.store.load_graph (in memory, or the store on disk beside the file, made first if need be)
+and times every query of queries/ on it.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def main() -> None:
     p.add_argument("--model")
     p = sub.add_parser("queries")
     p.add_argument("graph", type=Path)
-    p.add_argument("--engine", choices=["oxigraph", "rdflib"], default="oxigraph")
+    p.add_argument("--engine", choices=["oxigraph", "oxigraph-disk", "rdflib"], default="oxigraph")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--slow", type=float, default=5.0)
