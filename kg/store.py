@@ -246,6 +246,8 @@ def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], folder: P
         raise GraphLoadError(f"{path}: {err}") from None
     except OSError as err:
         raise StoreFolderError(f"{folder}: cannot make the store: {err.strerror or err}") from None
+    except RuntimeError as err:  # pyoxigraph's other storage errors
+        raise StoreFolderError(f"{folder}: cannot make the store: {err}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -276,14 +278,14 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     if _recorded(folder) == record:
         try:
             return ox.Store.read_only(str(folder / "store"))
-        except OSError:
+        except (OSError, RuntimeError):
             pass  # a damaged store: made again
     if making is not None:
         making(folder)
     _make_store(path, fmt, source, folder, record)
     try:
         return ox.Store.read_only(str(folder / "store"))
-    except OSError as err:
+    except (OSError, RuntimeError) as err:
         raise StoreFolderError(f"{folder}: cannot open the store: {err}") from None
 
 
