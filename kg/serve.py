@@ -1,7 +1,9 @@
 """A read-only SPARQL 1.1 Protocol endpoint over the graph: Oxigraph's own server, run as a child.
 
 `kg serve` loads the graph into an Oxigraph store in a fresh temporary folder under the graph's
-folder (build/ by default) with `oxigraph load`, then runs
+folder (build/ by default) with `oxigraph load` (or, when `kg query` has kept the graph as a
+store on disk and the file has not changed since, serves that store at once: kg.store.kept_store),
+then runs
 `oxigraph serve-read-only --union-default-graph --timeout-s N` on it: queries see the union of
 all named graphs as the default graph (as `kg query` does), updates are refused, and a query
 that runs longer than the timeout is stopped by the server. It listens on 127.0.0.1 unless told
@@ -31,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 
 from kg.export import export_graph
-from kg.store import GraphLoadError, load_graph
+from kg.store import GraphLoadError, kept_store, load_graph
 
 __all__ = ["OxigraphNotFound", "find_oxigraph", "load_store", "serve", "cli_serve"]
 
@@ -117,11 +119,14 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     graph = Path(graph)
     if not graph.is_file():
         raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
-    try:
-        workdir = Path(tempfile.mkdtemp(prefix=".serve-", dir=graph.resolve().parent))
-    except OSError:
-        workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-    location = workdir / "store"
+    location = kept_store(graph)
+    workdir: Path | None = None
+    if location is None:  # a store of its own, removed at the end
+        try:
+            workdir = Path(tempfile.mkdtemp(prefix=".serve-", dir=graph.resolve().parent))
+        except OSError:
+            workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+        location = workdir / "store"
     stopping: list[int] = []
     child: subprocess.Popen[bytes] | None = None
 
@@ -132,13 +137,16 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"kg serve: loading {graph} into {location} ...", file=sys.stderr)
-        try:
-            load_store(graph, location, oxigraph=oxigraph)
-        except GraphLoadError:
-            if stopping:  # the load was interrupted by Ctrl-C, which reached it too
-                return 0
-            raise
+        if workdir is None:
+            print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
+        else:
+            print(f"kg serve: loading {graph} into {location} ...", file=sys.stderr)
+            try:
+                load_store(graph, location, oxigraph=oxigraph)
+            except GraphLoadError:
+                if stopping:  # the load was interrupted by Ctrl-C, which reached it too
+                    return 0
+                raise
         if stopping:
             return 0
         if not _is_loopback(host):
@@ -183,7 +191,8 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             child.wait()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def cli_serve(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ from kg.terms import from_ox
 
 __all__ = [
     "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "StoreFolderError",
-    "load_graph", "open_store", "store_folder",
+    "kept_store", "load_graph", "open_store", "store_folder",
 ]
 
 #: The repository root: queries/ and ontology/ are found next to the installed package.
@@ -252,6 +252,19 @@ def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], folder: P
         shutil.rmtree(work, ignore_errors=True)
 
 
+def kept_store(path: Path | str) -> Path | None:
+    """Where the store on disk kept for the graph file at `path` is (open_store), when it was made
+    from the file as it is now; else None. For other readers of the store, such as the
+    `oxigraph` server that `kg serve` runs."""
+    path = Path(path)
+    folder = store_folder(path)
+    try:
+        fresh = path.is_file() and _recorded(folder) == _source_record(path, _rdf_format(path))
+    except (GraphLoadError, OSError):
+        return None
+    return folder / "store" if fresh else None
+
+
 def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None) -> ox.Store:
     """The graph file at `path` as a read-only Oxigraph store on disk, kept in store_folder(path).
 
@@ -273,16 +286,16 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     """
     path = Path(path)
     fmt, source = _read(path)
-    folder = store_folder(path)
-    record = _source_record(path, fmt)
-    if _recorded(folder) == record:
+    kept = kept_store(path)
+    if kept is not None:
         try:
-            return ox.Store.read_only(str(folder / "store"))
+            return ox.Store.read_only(str(kept))
         except (OSError, RuntimeError):
             pass  # a damaged store: made again
+    folder = store_folder(path)
     if making is not None:
         making(folder)
-    _make_store(path, fmt, source, folder, record)
+    _make_store(path, fmt, source, folder, _source_record(path, fmt))
     try:
         return ox.Store.read_only(str(folder / "store"))
     except (OSError, RuntimeError) as err:

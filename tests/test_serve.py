@@ -22,6 +22,7 @@ from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, SPARQLWrapper
 
 from kg import serve
+from kg.store import kept_store, open_store
 from kg.namespaces import FKG, FKR
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
@@ -130,6 +131,36 @@ def test_serve_stops_on_sigterm(server):
     url, process, folder = server
     assert stop(process, signal.SIGTERM) == 0
     assert list(folder.glob(".serve-*")) == []
+
+
+def test_serve_serves_the_store_kg_query_kept_and_leaves_it(tmp_path):
+    graph = tmp_path / "graph.trig"
+    shutil.copyfile(FIXTURE, graph)
+    kept = open_store(graph)   # as `kg query` keeps a large graph
+    del kept
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        wait_until_up(url, process)
+        select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
+        result = sparql(url, select, JSON).queryAndConvert()
+        assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
+        assert list(tmp_path.glob(".serve-*")) == []   # no store of its own
+        assert stop(process, signal.SIGINT) == 0
+        err = process.stderr.read().decode()
+        assert f"serving the store kept for {graph} in {tmp_path / 'graph.trig.oxigraph'}/" in err
+        assert "loading" not in err
+        assert kept_store(graph) == tmp_path / "graph.trig.oxigraph" / "store"   # still there for the next run
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+        process.stdout.close()
+        process.stderr.close()
 
 
 def test_serve_stops_a_query_that_runs_too_long(server):

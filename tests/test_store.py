@@ -19,7 +19,7 @@ from rdflib import Dataset, Literal, URIRef
 from kg import store
 from kg.namespaces import FKG, FKR
 from kg.export import merged_view
-from kg.store import GraphLoadError, StoreFolderError, load_graph, open_store, store_folder
+from kg.store import GraphLoadError, StoreFolderError, kept_store, load_graph, open_store, store_folder
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
 BALLERINA = FKR["work/ballerina"]
@@ -250,6 +250,16 @@ def test_store_on_disk_is_made_again_when_the_file_changes(graph_copy):
     data = load_graph(graph_copy, engine="oxigraph-disk", making=made.append)
     assert len(made) == 1 and added in data
     assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]  # the old one removed
+
+
+def test_kept_store_is_given_only_while_the_file_is_unchanged(graph_copy):
+    assert kept_store(graph_copy) is None
+    open_store(graph_copy)
+    assert kept_store(graph_copy) == graph_copy.parent / "graph.trig.oxigraph" / "store"
+    with open(graph_copy, "a", encoding="utf-8") as out:
+        out.write("\n")
+    assert kept_store(graph_copy) is None
+    assert kept_store(graph_copy.parent / "absent.trig") is None
 
 
 def test_damaged_store_on_disk_is_made_again(graph_copy):
