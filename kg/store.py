@@ -285,13 +285,13 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     >>> shutil.rmtree(copy.parent)
     """
     path = Path(path)
-    fmt, source = _read(path)
     kept = kept_store(path)
     if kept is not None:
         try:
             return ox.Store.read_only(str(kept))
         except (OSError, RuntimeError):
             pass  # a damaged store: made again
+    fmt, source = _read(path)  # (a JSON-LD file is read whole here: only when the store is made)
     folder = store_folder(path)
     if making is not None:
         making(folder)

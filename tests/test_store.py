@@ -91,6 +91,9 @@ def test_load_graph_reads_each_format_by_extension(tmp_path, dataset, suffix):
         source.dump(str(path), fmt, from_graph=ox.NamedNode(str(FKR["graph/entities"])))
     loaded = load_graph(path)
     assert (BALLERINA, ns.SKOS.prefLabel, Literal("Ballerina")) in loaded
+    on_disk = load_graph(path, engine="oxigraph-disk")
+    assert (BALLERINA, ns.SKOS.prefLabel, Literal("Ballerina")) in on_disk
+    assert kept_store(path) is not None
 
 
 def test_unknown_extension_and_missing_file_are_refused(tmp_path):
