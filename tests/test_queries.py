@@ -1,9 +1,10 @@
 """Every query in queries/: its header, its prefixes, and its answers on tests/data/store/fixture.trig.
 
-Each query runs on three paths that must agree: rdflib's own SPARQL engine on rdflib's memory
+Each query runs on four paths that must agree: rdflib's own SPARQL engine on rdflib's memory
 store ("rdflib"), kg.query.run_query on the Oxigraph-backed dataset of load_graph ("oxigraph",
-what `kg query` uses), and rdflib's Graph.query on that same dataset, which oxrdflib hands to
-Oxigraph with initBindings and the graph's prefixes ("oxrdflib"). The expected rows are written
+what `kg query` uses for a small graph) and on the store kept on disk for a copy of the fixture
+("oxigraph-disk", what it uses for a large one), and rdflib's Graph.query on the in-memory
+dataset, which oxrdflib hands to Oxigraph with initBindings and the graph's prefixes ("oxrdflib"). The expected rows are written
 by hand from the fixture file.
 """
 
@@ -24,7 +25,7 @@ from kg.query import QUERIES_DIR, query_names, read_query, run_query
 from kg.store import load_graph
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
-ENGINES = ("rdflib", "oxigraph", "oxrdflib")
+ENGINES = ("rdflib", "oxigraph", "oxigraph-disk", "oxrdflib")
 QUERY_FILES = sorted(QUERIES_DIR.glob("*.rq"))
 INJECTION = 'x" } ; DROP ALL ; #'
 
@@ -66,8 +67,11 @@ def project(variables, rows, columns):
 
 
 @pytest.fixture(scope="module")
-def datasets():
-    return {"rdflib": load_graph(FIXTURE, engine="rdflib"), "oxigraph": load_graph(FIXTURE)}
+def datasets(tmp_path_factory):
+    copy = tmp_path_factory.mktemp("disk") / FIXTURE.name
+    copy.write_bytes(FIXTURE.read_bytes())
+    return {"rdflib": load_graph(FIXTURE, engine="rdflib"), "oxigraph": load_graph(FIXTURE),
+            "oxigraph-disk": load_graph(copy, engine="oxigraph-disk")}
 
 
 # ---------------------------------------------------------------------------------------------
