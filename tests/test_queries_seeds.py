@@ -7,8 +7,8 @@ Ballerina, but a pronoun for a person ("she had a secondary role") and a section
 for a film ("The first movie ...") are not followed. Each expectation cites its articles by number.
 
 The graph is the session's one build of the seeds (the `seeds_build` fixture of conftest.py, in a
-temporary folder), and every query runs on rdflib's engine, on Oxigraph, and on rdflib over
-Oxigraph (see test_queries.py).
+temporary folder), and every query runs on rdflib's engine, on Oxigraph in memory and on disk,
+and on rdflib over Oxigraph (see test_queries.py).
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ def seeds_graph(seeds_build) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seeds(seeds_graph):
-    return {"rdflib": load_graph(seeds_graph, engine="rdflib"), "oxigraph": load_graph(seeds_graph)}
+def seeds(seeds_graph, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("seeds-disk") / seeds_graph.name   # the build's folder stays as the build left it
+    copy.write_bytes(seeds_graph.read_bytes())
+    return {"rdflib": load_graph(seeds_graph, engine="rdflib"), "oxigraph": load_graph(seeds_graph),
+            "oxigraph-disk": load_graph(copy, engine="oxigraph-disk")}
 
 
 # (query, bindings, columns, expected rows, whether the order is part of the answer)
