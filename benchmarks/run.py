@@ -1,6 +1,6 @@
 """The build and query benchmark of issue 6: `kg build` against bare spaCy, on corpora of 100 to 10,000 articles.
 
-    python -m benchmarks.run                       # the default run (under an hour on 2 cores)
+    python -m benchmarks.run                       # the default run (about an hour on 2 cores)
     python -m benchmarks.run --full 100 --sizes 100 --query-size 100    # a two-minute smoke run
 
 For each corpus size (benchmarks/corpus.py makes the corpora: the seeds' sentences recombined,
