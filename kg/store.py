@@ -271,7 +271,7 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     A store the folder holds is opened as it is when it was made from the file as it is now (the
     same size, modification time and inode, by the same pyoxigraph): in milliseconds, at any size.
     Else the file is bulk-loaded into a new store that replaces it (compacted; for the 220 MB
-    graph of 10,000 articles about 50 s and 1.5 GB of disk); `making`, if given, is called with
+    graph of 10,000 articles 41–50 s and 1.5 GB of disk); `making`, if given, is called with
     the folder first, to tell the user. Raises GraphLoadError for a graph file that cannot be
     read, StoreFolderError when the folder cannot hold the store.
 
