@@ -213,12 +213,14 @@ def _recorded(folder: Path) -> Any:
         return None
 
 
-def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], folder: Path, record: dict[str, Any]) -> None:
-    """Bulk-load the graph file into a new store, then put it at `folder` in place of any other.
+def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:
+    """Bulk-load the graph file into a new store, then put it at store_folder(path) in place of any other.
 
     The store is made in a temporary folder beside `folder` and renamed into place, so that a run
     stopped halfway leaves no half-made store, and of two runs making it at once one wins.
     """
+    folder = store_folder(path)
+    record = _source_record(path, fmt)  # the file as it is before it is read
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except OSError as err:
@@ -295,7 +297,7 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     folder = store_folder(path)
     if making is not None:
         making(folder)
-    _make_store(path, fmt, source, folder, _source_record(path, fmt))
+    _make_store(path, fmt, source)
     try:
         return ox.Store.read_only(str(folder / "store"))
     except (OSError, RuntimeError) as err:
@@ -313,21 +315,19 @@ def load_graph(path: Path | str, *, engine: str = "oxigraph", making: Callable[[
     Raises GraphLoadError (StoreFolderError, for "oxigraph-disk", when the store cannot be kept).
     """
     path = Path(path)
-    if engine == "oxigraph-disk":
-        from oxrdflib import OxigraphStore
-
-        dataset = Dataset(store=OxigraphStore(store=open_store(path, making=making)), default_union=True)
-        bind_prefixes(dataset)
-        return dataset
-    fmt, source = _read(path)
     try:
-        if engine == "oxigraph":
+        if engine in ("oxigraph", "oxigraph-disk"):
             from oxrdflib import OxigraphStore
 
-            store = ox.Store()
-            store.load(format=fmt, **source)
+            if engine == "oxigraph-disk":
+                store = open_store(path, making=making)
+            else:
+                fmt, source = _read(path)
+                store = ox.Store()
+                store.load(format=fmt, **source)
             dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
         elif engine == "rdflib":
+            fmt, source = _read(path)
             dataset = Dataset(default_union=True)
             # rdflib 7.6 renamed default_context to default_graph
             default = dataset.default_graph if hasattr(dataset, "default_graph") else dataset.default_context
