@@ -1,14 +1,14 @@
 """A read-only SPARQL 1.1 Protocol endpoint over the graph: Oxigraph's own server, run as a child.
 
-`kg serve` loads the graph into an Oxigraph store in a fresh temporary folder under the graph's
-folder (build/ by default) with `oxigraph load` (or, when `kg query` has kept the graph as a
-store on disk and the file has not changed since, serves that store at once: kg.store.kept_store),
-then runs
+`kg serve` serves the Oxigraph store on disk kept for the graph file in a folder beside it
+(build/graph.trig.oxigraph/, the one `kg query` keeps: kg.store.keep_store), made first when
+there is none or the file has changed since; then runs
 `oxigraph serve-read-only --union-default-graph --timeout-s N` on it: queries see the union of
 all named graphs as the default graph (as `kg query` does), updates are refused, and a query
 that runs longer than the timeout is stopped by the server. It listens on 127.0.0.1 unless told
 otherwise. Ctrl-C (SIGINT) or SIGTERM is forwarded to the server; `kg serve` waits for it to
-stop, removes the temporary store and exits 0.
+stop and exits 0, leaving the store for the next run. When the graph's folder cannot keep a
+store, a store of its own is made in a temporary folder, removed at the end.
 
 Endpoints (Oxigraph's): http://HOST:PORT/query for SPARQL queries (GET ?query=... or POST),
 with the answer format chosen by the Accept header (JSON, XML, CSV, TSV for SELECT; Turtle,
@@ -32,62 +32,12 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kg.export import export_graph
-from kg.store import GraphLoadError, kept_store, load_graph
+from kg.store import GraphLoadError, OxigraphNotFound, StoreFolderError, find_oxigraph, keep_store, make_store
 
-__all__ = ["OxigraphNotFound", "find_oxigraph", "load_store", "serve", "cli_serve"]
+__all__ = ["serve", "cli_serve"]
 
-#: Formats `oxigraph load` reads straight from the file; anything else goes through kg.store first.
-_DIRECT_SUFFIXES = {".trig", ".nq", ".ttl", ".nt"}
 #: Seconds to wait for the server to stop after a forwarded signal, before killing it.
 STOP_GRACE_S = 10.0
-
-
-class OxigraphNotFound(RuntimeError):
-    """The `oxigraph` executable (from the `oxigraph` package on PyPI) is not installed."""
-
-
-def find_oxigraph() -> Path:
-    """The `oxigraph` executable: next to the running Python first (same virtualenv), then on PATH."""
-    names = ("oxigraph.exe", "oxigraph") if sys.platform == "win32" else ("oxigraph",)
-    for name in names:
-        beside = Path(sys.executable).parent / name
-        if beside.is_file():
-            return beside
-    found = shutil.which("oxigraph")
-    if found:
-        return Path(found)
-    raise OxigraphNotFound(
-        "the `oxigraph` executable was not found next to "
-        f"{sys.executable} nor on PATH; install it with `pip install oxigraph` "
-        "(it comes with `pip install -e .`)"
-    )
-
-
-def load_store(graph: Path, location: Path, *, oxigraph: Path | None = None) -> None:
-    """Load the graph file into an Oxigraph store at `location` with `oxigraph load`.
-
-    TriG, N-Quads, Turtle and N-Triples are read by `oxigraph load` itself; other formats are
-    read by kg.store.load_graph (which refuses remote JSON-LD contexts and external entities)
-    and handed over as N-Quads. Raises GraphLoadError or subprocess.CalledProcessError.
-    """
-    oxigraph = oxigraph or find_oxigraph()
-    source = graph
-    if graph.suffix.lower() not in _DIRECT_SUFFIXES:
-        source = location.parent / f"{location.name}.nq"
-        with open(source, "wb") as out:
-            export_graph(load_graph(graph), "nquads", out)
-    try:
-        completed = subprocess.run(
-            [str(oxigraph), "load", "--location", str(location), "--file", str(source)],
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        if source != graph:
-            source.unlink(missing_ok=True)
-    if completed.returncode != 0:
-        raise GraphLoadError(f"{graph}: oxigraph load failed: {completed.stderr.strip() or completed.stdout.strip()}")
 
 
 def _die_with_parent() -> None:
@@ -119,32 +69,34 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     graph = Path(graph)
     if not graph.is_file():
         raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
-    location = kept_store(graph)
-    workdir: Path | None = None
-    if location is None:  # a store of its own, removed at the end
-        try:
-            workdir = Path(tempfile.mkdtemp(prefix=".serve-", dir=graph.resolve().parent))
-        except OSError:
-            workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-        location = workdir / "store"
     stopping: list[int] = []
     child: subprocess.Popen[bytes] | None = None
+    workdir: Path | None = None
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         stopping.append(signum)
         if child is not None and child.poll() is None:
             child.send_signal(signum)
 
+    def making(folder: Path) -> None:
+        print(f"kg serve: keeping {graph} as an Oxigraph store in {folder}/ (once, until the file changes) ...",
+              file=sys.stderr, flush=True)
+
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if workdir is None:
+        try:
+            location = keep_store(graph, making=making)
             print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
-        else:
-            print(f"kg serve: loading {graph} into {location} ...", file=sys.stderr)
+        except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+            if stopping:  # the making was interrupted by Ctrl-C, which reached it too
+                return 0
+            workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+            location = workdir / "store"
+            print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
             try:
-                load_store(graph, location, oxigraph=oxigraph)
-            except GraphLoadError:
-                if stopping:  # the load was interrupted by Ctrl-C, which reached it too
+                make_store(graph, location)
+            except StoreFolderError:
+                if stopping:
                     return 0
                 raise
         if stopping:

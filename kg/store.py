@@ -37,6 +37,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -50,8 +52,9 @@ from kg.namespaces import bind_prefixes
 from kg.terms import from_ox
 
 __all__ = [
-    "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "StoreFolderError",
-    "kept_store", "load_graph", "open_store", "store_folder",
+    "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "OxigraphNotFound",
+    "StoreFolderError", "find_oxigraph", "keep_store", "kept_store", "load_graph", "make_store", "open_store",
+    "store_folder",
 ]
 
 #: The repository root: queries/ and ontology/ are found next to the installed package.
@@ -83,8 +86,8 @@ class GraphLoadError(Exception):
 
 
 class StoreFolderError(GraphLoadError):
-    """The folder beside a graph file cannot hold its store (not writable, disk full...); the
-    graph itself may still be read into memory."""
+    """A graph file's store on disk cannot be made or kept (its folder not writable, the disk
+    full, the `oxigraph` executable missing...); the graph itself may still be read into memory."""
 
 
 def _rdf_format(path: Path) -> ox.RdfFormat:
@@ -213,11 +216,100 @@ def _recorded(folder: Path) -> Any:
         return None
 
 
-def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:
-    """Bulk-load the graph file into a new store, then put it at store_folder(path) in place of any other.
+#: Formats `oxigraph load` reads from the file itself; any other reaches it as N-Quads, parsed
+#: here by pyoxigraph with _read's safeguards (JSON-LD contexts, RDF/XML entities).
+_LOADED_DIRECTLY = (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS, ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES)
 
-    The store is made in a temporary folder beside `folder` and renamed into place, so that a run
-    stopped halfway leaves no half-made store, and of two runs making it at once one wins.
+
+class OxigraphNotFound(StoreFolderError):
+    """The `oxigraph` executable (from the `oxigraph` package on PyPI) is not installed: no store
+    on disk can be made or served."""
+
+
+def find_oxigraph() -> Path:
+    """The `oxigraph` executable: next to the running Python first (same virtualenv), then on PATH."""
+    names = ("oxigraph.exe", "oxigraph") if sys.platform == "win32" else ("oxigraph",)
+    for name in names:
+        beside = Path(sys.executable).parent / name
+        if beside.is_file():
+            return beside
+    found = shutil.which("oxigraph")
+    if found:
+        return Path(found)
+    raise OxigraphNotFound(
+        "the `oxigraph` executable was not found next to "
+        f"{sys.executable} nor on PATH; install it with `pip install oxigraph` "
+        "(it comes with `pip install -e .`)"
+    )
+
+
+def _oxigraph_error(stderr: str) -> str:
+    """The line that says why `oxigraph` failed, without its progress lines and backtrace."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("Error"):
+            return line.removeprefix("Error: ")
+    return lines[0] if lines else "no message"
+
+
+def make_store(path: Path | str, location: Path | str) -> None:
+    """Load the graph file at `path` into a new Oxigraph store on disk at `location`, compacted.
+
+    The `oxigraph` executable does it (`oxigraph load`, then `oxigraph optimize`: compacted, large
+    answers stream some twice as fast; for the 220 MB graph of 10,000 articles some 35 + 12 s and
+    1.5 GB), in a child process that a Ctrl-C stops at once, where pyoxigraph's bulk load holds
+    the interpreter until it returns. Raises GraphLoadError for a file that cannot be read (in
+    pyoxigraph's words, as load_graph says it), StoreFolderError when the store cannot be made at
+    `location` (OxigraphNotFound without the executable); `location` may then hold a part of it.
+    """
+    path = Path(path)
+    _load_into(path, *_read(path), Path(location))
+
+
+def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: Path) -> None:
+    """make_store, for a file _read has prepared."""
+    oxigraph = find_oxigraph()
+    file, file_format = path, fmt
+    if fmt not in _LOADED_DIRECTLY:
+        file, file_format = location.with_name(location.name + ".nq"), ox.RdfFormat.N_QUADS
+        try:
+            ox.serialize(ox.parse(format=fmt, **source), str(file), format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as err:
+            raise GraphLoadError(f"{path}: {err}") from None
+        except OSError as err:
+            raise StoreFolderError(f"{location.parent}: cannot make the store: {err.strerror or err}") from None
+    steps = (
+        ["load", "--location", str(location), "--file", str(file), "--format", file_format.media_type,
+         "--base", source["base_iri"]],
+        ["optimize", "--location", str(location)],
+    )
+    try:
+        for step in steps:
+            done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
+                                  env={**os.environ, "RUST_BACKTRACE": "0"})
+            if done.returncode < 0:  # stopped by a signal, which reached us too
+                raise StoreFolderError(f"{location}: making the store was interrupted")
+            if done.returncode != 0:
+                if step[0] == "load" and file == path:  # the file itself, or the folder? pyoxigraph says
+                    try:
+                        for _ in ox.parse(format=fmt, **source):
+                            pass
+                    except SyntaxError as err:
+                        raise GraphLoadError(f"{path}: {err}") from None
+                raise StoreFolderError(
+                    f"{location.parent}: cannot make the store: {_oxigraph_error(done.stderr)}")
+    finally:
+        if file != path:
+            file.unlink(missing_ok=True)
+
+
+def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:
+    """Make the store of the graph file at `path`, which _read gave `fmt` and `source` for
+    (make_store), then put it at store_folder(path)
+    in place of any other, with the record of the file it was made from.
+
+    The store is made in a temporary folder beside the kept one and renamed into place, so that a
+    run stopped halfway leaves no half-made store, and of two runs making it at once one wins.
     """
     folder = store_folder(path)
     record = _source_record(path, fmt)  # the file as it is before it is read
@@ -226,30 +318,24 @@ def _make_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:
     except OSError as err:
         raise StoreFolderError(f"{folder.parent}: cannot keep a store there: {err.strerror or err}") from None
     try:
-        store = ox.Store(str(work / "store"))
-        store.bulk_load(format=fmt, **source)
-        store.optimize()  # compacted: large answers stream some twice as fast
-        store.flush()
-        del store  # closes the database before it is moved
+        _load_into(path, fmt, source, work / "store")
         (work / _SOURCE_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(work, 0o777 & ~umask)  # mkdtemp's 0700 would hide the store from the file's other readers
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
-            os.replace(folder, old)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                os.replace(folder, old)
+            finally:  # the old store, or the empty folder that could not take it
+                shutil.rmtree(old, ignore_errors=True)
         try:
             os.rename(work, folder)
         except OSError:
             if _recorded(folder) != record:  # else another run has just put the same store there
                 raise
-    except SyntaxError as err:
-        raise GraphLoadError(f"{path}: {err}") from None
     except OSError as err:
         raise StoreFolderError(f"{folder}: cannot make the store: {err.strerror or err}") from None
-    except RuntimeError as err:  # pyoxigraph's other storage errors
-        raise StoreFolderError(f"{folder}: cannot make the store: {err}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -267,15 +353,42 @@ def kept_store(path: Path | str) -> Path | None:
     return folder / "store" if fresh else None
 
 
+def _kept_or_made(path: Path, making: Callable[[Path], None] | None) -> tuple[Path, ox.Store]:
+    """The store kept for the graph file at `path`, made first when there is none, it is stale or
+    it does not open (damaged): where it is, and the store opened read-only."""
+    kept = kept_store(path)
+    if kept is not None:
+        try:
+            return kept, ox.Store.read_only(str(kept))
+        except (OSError, RuntimeError):
+            pass  # a damaged store: made again
+    fmt, source = _read(path)  # a missing, unknown or unsafe file is said before the making is
+    folder = store_folder(path)
+    if making is not None:
+        making(folder)
+    _make_kept_store(path, fmt, source)
+    try:
+        return folder / "store", ox.Store.read_only(str(folder / "store"))
+    except (OSError, RuntimeError) as err:
+        raise StoreFolderError(f"{folder}: cannot open the store: {err}") from None
+
+
+def keep_store(path: Path | str, *, making: Callable[[Path], None] | None = None) -> Path:
+    """Where the store on disk kept for the graph file at `path` is, made first if need be (as
+    open_store does); for other readers of it, such as the `oxigraph` server that `kg serve` runs."""
+    location, _store = _kept_or_made(Path(path), making)
+    return location
+
+
 def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None) -> ox.Store:
     """The graph file at `path` as a read-only Oxigraph store on disk, kept in store_folder(path).
 
     A store the folder holds is opened as it is when it was made from the file as it is now (the
     same size, modification time and inode, by the same pyoxigraph): in milliseconds, at any size.
-    Else the file is bulk-loaded into a new store that replaces it (compacted; for the 220 MB
-    graph of 10,000 articles 41–50 s and 1.5 GB of disk); `making`, if given, is called with
-    the folder first, to tell the user. Raises GraphLoadError for a graph file that cannot be
-    read, StoreFolderError when the folder cannot hold the store.
+    Else the file is loaded into a new store that replaces it (make_store: for the 220 MB graph of
+    10,000 articles some 47 s and 1.5 GB of disk); `making`, if given, is called with the folder
+    first, to tell the user. Raises GraphLoadError for a graph file that cannot be read,
+    StoreFolderError when the store cannot be made or kept there.
 
     >>> import shutil, tempfile
     >>> copy = Path(tempfile.mkdtemp()) / "graph.trig"
@@ -286,22 +399,8 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     ['source.json', 'store']
     >>> shutil.rmtree(copy.parent)
     """
-    path = Path(path)
-    kept = kept_store(path)
-    if kept is not None:
-        try:
-            return ox.Store.read_only(str(kept))
-        except (OSError, RuntimeError):
-            pass  # a damaged store: made again
-    fmt, source = _read(path)  # (a JSON-LD file is read whole here: only when the store is made)
-    folder = store_folder(path)
-    if making is not None:
-        making(folder)
-    _make_store(path, fmt, source)
-    try:
-        return ox.Store.read_only(str(folder / "store"))
-    except (OSError, RuntimeError) as err:
-        raise StoreFolderError(f"{folder}: cannot open the store: {err}") from None
+    _location, store = _kept_or_made(Path(path), making)
+    return store
 
 
 def load_graph(path: Path | str, *, engine: str = "oxigraph", making: Callable[[Path], None] | None = None) -> Dataset:

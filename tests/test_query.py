@@ -389,6 +389,19 @@ def test_kg_query_reads_into_memory_when_no_store_can_be_kept(capsys, monkeypatc
                                     "reading the graph into memory instead")
 
 
+def test_kg_query_reads_into_memory_without_the_oxigraph_executable(capsys, monkeypatch, tmp_path):
+    graph = tmp_path / "graph.trig"
+    graph.write_bytes(FIXTURE.read_bytes())
+    monkeypatch.setattr(kg.store.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run_cli(capsys, "query", "distributors", "--graph", str(graph), "--bind", "workLabel=Ballerina",
+                             "--format", "tsv", "--store", "disk")
+    assert (code, out) == (0, DISTRIBUTORS_TSV)
+    assert err.splitlines()[-1].endswith("install it with `pip install oxigraph` (it comes with `pip install -e .`); "
+                                         "reading the graph into memory instead")
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.trig"]
+
+
 def test_kg_query_injection_is_just_an_odd_name(capsys):
     code, out, err = run_cli(capsys, "query", "cast", "--graph", str(FIXTURE), "--bind", 'workLabel=x" } ; DROP ALL ; #',
                              "--format", "json")

@@ -22,7 +22,7 @@ from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, SPARQLWrapper
 
 from kg import serve
-from kg.store import kept_store, open_store
+from kg.store import OxigraphNotFound, find_oxigraph, kept_store, open_store
 from kg.namespaces import FKG, FKR
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
@@ -94,7 +94,7 @@ def sparql(url: str, query: str, fmt: str) -> SPARQLWrapper:
 
 def test_serve_answers_json_csv_and_turtle_refuses_updates_and_stops_on_ctrl_c(server):
     url, process, folder = server
-    assert len(list(folder.glob(".serve-*"))) == 1  # the temporary store, under the graph's folder
+    assert kept_store(folder / "graph.trig") == folder / "graph.trig.oxigraph" / "store"  # made, and kept
 
     # JSON results; the default graph is the union of the named graphs (the facts are in article graphs)
     select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
@@ -121,16 +121,19 @@ def test_serve_answers_json_csv_and_turtle_refuses_updates_and_stops_on_ctrl_c(s
     count = sparql(url, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", JSON).queryAndConvert()
     assert int(count["results"]["bindings"][0]["n"]["value"]) > 800
 
-    # Ctrl-C: the server stops, the temporary store is removed, exit code 0
+    # Ctrl-C: the server stops, exit code 0; the store stays for the next run
     assert stop(process, signal.SIGINT) == 0
-    assert list(folder.glob(".serve-*")) == []
-    assert "stopped" in process.stderr.read().decode()
+    assert sorted(p.name for p in folder.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
+    err = process.stderr.read().decode()
+    assert err.splitlines()[0] == (f"kg serve: keeping {folder / 'graph.trig'} as an Oxigraph store in "
+                                   f"{folder / 'graph.trig.oxigraph'}/ (once, until the file changes) ...")
+    assert err.splitlines()[-1] == "kg serve: stopped"
 
 
 def test_serve_stops_on_sigterm(server):
     url, process, folder = server
     assert stop(process, signal.SIGTERM) == 0
-    assert list(folder.glob(".serve-*")) == []
+    assert sorted(p.name for p in folder.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
 
 
 def test_serve_serves_the_store_kg_query_kept_and_leaves_it(tmp_path):
@@ -149,7 +152,7 @@ def test_serve_serves_the_store_kg_query_kept_and_leaves_it(tmp_path):
         select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
         result = sparql(url, select, JSON).queryAndConvert()
         assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
-        assert list(tmp_path.glob(".serve-*")) == []   # no store of its own
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]  # no other
         assert stop(process, signal.SIGINT) == 0
         err = process.stderr.read().decode()
         assert f"serving the store kept for {graph} in {tmp_path / 'graph.trig.oxigraph'}/" in err
@@ -210,14 +213,14 @@ def test_find_oxigraph_prefers_the_one_beside_python(tmp_path, monkeypatch):
     beside.write_text("#!/bin/sh\n")
     beside.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
-    assert serve.find_oxigraph() == beside
+    assert find_oxigraph() == beside
 
 
 def test_missing_oxigraph_is_a_clear_message(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(serve.OxigraphNotFound, match="pip install oxigraph"):
-        serve.find_oxigraph()
+    with pytest.raises(OxigraphNotFound, match="pip install oxigraph"):
+        find_oxigraph()
     from kg import cli
 
     assert cli.main(["serve", "--graph", str(FIXTURE)]) == 2
@@ -231,21 +234,33 @@ def test_serve_without_a_graph_exits_2(tmp_path, capsys):
     assert "run `kg build` first" in capsys.readouterr().err
 
 
-def test_load_store_reads_jsonld_through_kg_store(tmp_path):
-    """Formats oxigraph load reads itself go straight in; JSON-LD passes kg.store's safe reader."""
-    from kg.export import export_graph
-    from kg.store import load_graph
-
-    jsonld = tmp_path / "graph.jsonld"
-    with open(jsonld, "wb") as out:
-        export_graph(load_graph(FIXTURE), "json-ld", out)
-    location = tmp_path / "store"
-    serve.load_store(jsonld, location)
-    done = subprocess.run(
-        [str(serve.find_oxigraph()), "query", "--location", str(location), "--results-format", "csv",
-         "--query", "SELECT (COUNT(*) AS ?n) WHERE { ?s <https://w3id.org/franchise-kg/ontology#filmedIn> ?o }"],
-        capture_output=True, text=True, timeout=60,
+def test_serve_makes_a_store_of_its_own_when_the_folder_cannot_keep_one(tmp_path):
+    graph = tmp_path / "graph.trig"
+    shutil.copyfile(FIXTURE, graph)
+    (tmp_path / "graph.trig.oxigraph").write_text("a file where the store's folder would go\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["n", "1"]
-    assert not (tmp_path / "store.nq").exists()
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        wait_until_up(url, process)
+        select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
+        result = sparql(url, select, JSON).queryAndConvert()
+        assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
+        assert stop(process, signal.SIGINT) == 0
+        err = process.stderr.read().decode()
+        fallback = [line for line in err.splitlines() if "instead" in line]
+        assert len(fallback) == 1 and fallback[0].startswith(
+            f"kg serve: {tmp_path / 'graph.trig.oxigraph'}: cannot make the store: ")
+        temporary = Path(fallback[0].split(" into ")[1].split(" instead")[0])
+        assert not temporary.parent.exists()   # removed at the end
+        assert (tmp_path / "graph.trig.oxigraph").read_text() == "a file where the store's folder would go\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+        process.stdout.close()
+        process.stderr.close()

@@ -19,7 +19,8 @@ from rdflib import Dataset, Literal, URIRef
 from kg import store
 from kg.namespaces import FKG, FKR
 from kg.export import merged_view
-from kg.store import GraphLoadError, StoreFolderError, kept_store, load_graph, open_store, store_folder
+from kg.store import (GraphLoadError, OxigraphNotFound, StoreFolderError, kept_store, load_graph, make_store, open_store,
+                      store_folder)
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
 BALLERINA = FKR["work/ballerina"]
@@ -276,9 +277,38 @@ def test_damaged_store_on_disk_is_made_again(graph_copy):
 def test_malformed_graph_leaves_no_store_behind(tmp_path):
     path = tmp_path / "bad.ttl"
     path.write_text("<http://e/a> <http://e/p> .\n")
-    with pytest.raises(GraphLoadError, match="bad.ttl"):
+    with pytest.raises(GraphLoadError) as on_disk:
         open_store(path)
+    assert type(on_disk.value) is GraphLoadError   # the file, not the folder: no reading into memory instead
+    with pytest.raises(GraphLoadError) as in_memory:
+        load_graph(path)
+    assert str(on_disk.value) == str(in_memory.value)   # said in the same words
+    assert str(on_disk.value).startswith(f"{path}: ") and "line 1" in str(on_disk.value)
     assert [p.name for p in tmp_path.iterdir()] == ["bad.ttl"]
+
+
+def test_make_store_reads_jsonld_through_the_safe_reader(tmp_path, dataset):
+    """Formats `oxigraph load` reads itself go straight in; JSON-LD reaches it as N-Quads that
+    kg.store's reader made (local context, nothing fetched), removed afterwards."""
+    from kg.export import export_graph
+
+    jsonld = tmp_path / "graph.jsonld"
+    with open(jsonld, "wb") as out:
+        export_graph(dataset, "json-ld", out)
+    make_store(jsonld, tmp_path / "store")
+    made = ox.Store.read_only(str(tmp_path / "store"))
+    places = [s["place"].value for s in made.query(
+        "SELECT DISTINCT ?place WHERE { ?w <https://w3id.org/franchise-kg/ontology#filmedIn> ?place }")]
+    assert places == [str(FKR["place/prague"])]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.jsonld", "store"]
+
+
+def test_make_store_without_the_oxigraph_executable_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(store.sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(OxigraphNotFound, match="install it with `pip install oxigraph`"):
+        make_store(FIXTURE, tmp_path / "store")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, monkeypatch):
