@@ -16,8 +16,8 @@ A JSON-LD ``@context`` naming this project's own context by its IRI (CONTEXT_IRI
 the local copy in ontology/context.jsonld before parsing.
 
 A graph file can also be kept as an Oxigraph store on disk, in a folder beside it
-(build/graph.trig -> build/graph.trig.oxigraph/): `open_store` makes it on first use and opens
-it read-only while the file is unchanged, in milliseconds where reading the 10,000-article graph
+(build/graph.trig -> build/graph.trig.oxigraph/): `open_store` makes it on first use (with the
+`oxigraph` executable: make_store) and opens it read-only while the file is unchanged, in milliseconds where reading the 10,000-article graph
 into memory takes some 20 s (`load_graph(path, engine="oxigraph-disk")`; `kg query` uses it for
 large graphs). Oxigraph's on-disk store answers small questions as fast as its in-memory one, and
 streams answers of tens of thousands of rows 2-4 times slower (benchmarks/README.md).
@@ -304,9 +304,8 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
 
 
 def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:
-    """Make the store of the graph file at `path`, which _read gave `fmt` and `source` for
-    (make_store), then put it at store_folder(path)
-    in place of any other, with the record of the file it was made from.
+    """Make the store of the graph file at `path` (make_store; _read gave `fmt` and `source`), then
+    put it at store_folder(path) in place of any other, with the record of the file it was made from.
 
     The store is made in a temporary folder beside the kept one and renamed into place, so that a
     run stopped halfway leaves no half-made store, and of two runs making it at once one wins.
@@ -386,7 +385,7 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
     A store the folder holds is opened as it is when it was made from the file as it is now (the
     same size, modification time and inode, by the same pyoxigraph): in milliseconds, at any size.
     Else the file is loaded into a new store that replaces it (make_store: for the 220 MB graph of
-    10,000 articles some 47 s and 1.5 GB of disk); `making`, if given, is called with the folder
+    10,000 articles 44-47 s and 1.5 GB of disk); `making`, if given, is called with the folder
     first, to tell the user. Raises GraphLoadError for a graph file that cannot be read,
     StoreFolderError when the store cannot be made or kept there.
 
