@@ -84,22 +84,22 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        location: Path | None = None
         try:
-            location = keep_store(graph, making=making)
-            print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
-        except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
-            if stopping:  # the making was interrupted by Ctrl-C, which reached it too
-                return 0
-            workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-            location = workdir / "store"
-            print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
             try:
-                make_store(graph, location)
-            except StoreFolderError:
-                if stopping:
-                    return 0
+                location = keep_store(graph, making=making)
+                print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
+            except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+                if not stopping:
+                    workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+                    location = workdir / "store"
+                    print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
+                    make_store(graph, location)
+        except StoreFolderError:
+            if not stopping:
                 raise
-        if stopping:
+        if stopping or location is None:  # a Ctrl-C during the making reached `oxigraph load` too
+            print("kg serve: stopped", file=sys.stderr)
             return 0
         if not _is_loopback(host):
             print(f"kg serve: warning: listening on {host}, reachable from other machines", file=sys.stderr)

@@ -7,6 +7,7 @@ The query answers themselves are tested in tests/test_queries.py; kg.query in te
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -318,3 +319,42 @@ def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, mon
     monkeypatch.setattr(store.tempfile, "mkdtemp", refuse)
     with pytest.raises(StoreFolderError, match=f"{graph_copy.parent}: cannot keep a store there: Permission denied"):
         open_store(graph_copy)
+
+
+def _large_graph(folder: Path, triples: int = 1_000_000) -> Path:
+    """An N-Triples file that takes `oxigraph load` seconds, written in well under one."""
+    path = folder / "large.nt"
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(f'<http://e/s{i}> <http://e/p{i % 7}> "value {i}" .\n' for i in range(triples))
+    return path
+
+
+@pytest.mark.parametrize("command", [["query", "--text", "ASK { ?s ?p ?o }", "--store", "disk"], ["serve", "--port", "0"]])
+def test_ctrl_c_while_the_store_is_made_stops_at_once_and_leaves_nothing(tmp_path, command):
+    """A terminal's Ctrl-C reaches the whole process group: kg and the `oxigraph load` it runs."""
+    import signal
+    import subprocess
+    import sys
+
+    graph = _large_graph(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", command[0], "--graph", str(graph), *command[1:]],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        first_line = process.stderr.readline().decode()   # said just before the making starts
+        assert f"keeping {graph}" in first_line
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)
+        started = time.monotonic()
+        code = process.wait(timeout=30)
+        assert time.monotonic() - started < 2   # the load would take some 4 s more (5 s in all here)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    rest = process.stderr.read().decode()
+    process.stderr.close()
+    if command[0] == "serve":
+        assert (code, rest) == (0, "kg serve: stopped\n")
+    else:
+        assert code == 130 and "interrupted" in rest
+    assert [p.name for p in tmp_path.iterdir()] == ["large.nt"]
