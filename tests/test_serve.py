@@ -21,7 +21,6 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, SPARQLWrapper
 
-from kg import serve
 from kg.store import OxigraphNotFound, find_oxigraph, kept_store, open_store
 from kg.namespaces import FKG, FKR
 
