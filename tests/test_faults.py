@@ -141,8 +141,7 @@ def test_ctrl_c_leaves_the_previous_graph_and_the_next_run_completes(corpus, pre
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert process.returncode == 130
-    assert stderr.splitlines() == [INTERRUPTED]
+    assert (process.returncode, stderr.splitlines()) == (130, [INTERRUPTED])
     assert stdout == ""
     assert contents(out) == before
     assert temp_files(out) == []
