@@ -15,7 +15,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from rdflib import Graph
@@ -56,23 +58,22 @@ def stop(process: subprocess.Popen, sig: int) -> int:
     return process.wait(timeout=STOP_TIMEOUT_S)
 
 
-@pytest.fixture
-def server(tmp_path):
-    """(query URL, process, graph folder) of `kg serve` on a copy of the fixture in tmp_path."""
-    graph = tmp_path / "graph.trig"
-    shutil.copyfile(FIXTURE, graph)
+@contextmanager
+def serving(graph: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """(query URL, process) of `kg serve --graph GRAPH` on a free port, once it answers; stopped
+    at the end as a user would stop it (SIGTERM, so that it stops its server too), else killed."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port), "--timeout", "2"],
+        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/query"
     try:
         wait_until_up(url, process)
-        yield url, process, tmp_path
+        yield url, process
     finally:
-        if process.poll() is None:  # stop it as a user would, so that it stops its server too
+        if process.poll() is None:
             process.terminate()
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
@@ -83,6 +84,15 @@ def server(tmp_path):
         process.stderr.close()
 
 
+@pytest.fixture
+def server(tmp_path):
+    """(query URL, process, graph folder) of `kg serve` on a copy of the fixture in tmp_path."""
+    graph = tmp_path / "graph.trig"
+    shutil.copyfile(FIXTURE, graph)
+    with serving(graph, "--timeout", "2") as (url, process):
+        yield url, process, tmp_path
+
+
 def sparql(url: str, query: str, fmt: str) -> SPARQLWrapper:
     wrapper = SPARQLWrapper(url)
     wrapper.setQuery(query)
@@ -91,14 +101,18 @@ def sparql(url: str, query: str, fmt: str) -> SPARQLWrapper:
     return wrapper
 
 
+def directors(url: str) -> list[str]:
+    """The names of the people who directed a work, as the endpoint at `url` answers."""
+    select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
+    return [b["name"]["value"] for b in sparql(url, select, JSON).queryAndConvert()["results"]["bindings"]]
+
+
 def test_serve_answers_json_csv_and_turtle_refuses_updates_and_stops_on_ctrl_c(server):
     url, process, folder = server
     assert kept_store(folder / "graph.trig") == folder / "graph.trig.oxigraph" / "store"  # made, and kept
 
     # JSON results; the default graph is the union of the named graphs (the facts are in article graphs)
-    select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
-    result = sparql(url, select, JSON).queryAndConvert()
-    assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
+    assert directors(url) == ["Len Wiseman"]
 
     # CSV results
     csv_text = sparql(url, PREFIXES + "SELECT DISTINCT ?place WHERE { ?w fkg:filmedIn ?place }", CSV).queryAndConvert()
@@ -140,29 +154,14 @@ def test_serve_serves_the_store_kg_query_kept_and_leaves_it(tmp_path):
     shutil.copyfile(FIXTURE, graph)
     kept = open_store(graph)   # as `kg query` keeps a large graph
     del kept
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        wait_until_up(url, process)
-        select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
-        result = sparql(url, select, JSON).queryAndConvert()
-        assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
+    with serving(graph) as (url, process):
+        assert directors(url) == ["Len Wiseman"]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]  # no other
         assert stop(process, signal.SIGINT) == 0
         err = process.stderr.read().decode()
-        assert f"serving the store kept for {graph} in {tmp_path / 'graph.trig.oxigraph'}/" in err
-        assert "loading" not in err
-        assert kept_store(graph) == tmp_path / "graph.trig.oxigraph" / "store"   # still there for the next run
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
-        process.stdout.close()
-        process.stderr.close()
+    assert f"serving the store kept for {graph} in {tmp_path / 'graph.trig.oxigraph'}/" in err
+    assert "loading" not in err
+    assert kept_store(graph) == tmp_path / "graph.trig.oxigraph" / "store"   # still there for the next run
 
 
 def test_serve_stops_a_query_that_runs_too_long(server):
@@ -237,29 +236,14 @@ def test_serve_makes_a_store_of_its_own_when_the_folder_cannot_keep_one(tmp_path
     graph = tmp_path / "graph.trig"
     shutil.copyfile(FIXTURE, graph)
     (tmp_path / "graph.trig.oxigraph").write_text("a file where the store's folder would go\n")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        wait_until_up(url, process)
-        select = PREFIXES + "SELECT DISTINCT ?name WHERE { ?w fkg:directedBy ?p . ?p skos:prefLabel ?name }"
-        result = sparql(url, select, JSON).queryAndConvert()
-        assert [b["name"]["value"] for b in result["results"]["bindings"]] == ["Len Wiseman"]
+    with serving(graph) as (url, process):
+        assert directors(url) == ["Len Wiseman"]
         assert stop(process, signal.SIGINT) == 0
         err = process.stderr.read().decode()
-        fallback = [line for line in err.splitlines() if "instead" in line]
-        assert len(fallback) == 1 and fallback[0].startswith(
-            f"kg serve: {tmp_path / 'graph.trig.oxigraph'}: cannot make the store: ")
-        temporary = Path(fallback[0].split(" into ")[1].split(" instead")[0])
-        assert not temporary.parent.exists()   # removed at the end
-        assert (tmp_path / "graph.trig.oxigraph").read_text() == "a file where the store's folder would go\n"
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_S)
-        process.stdout.close()
-        process.stderr.close()
+    fallback = [line for line in err.splitlines() if "instead" in line]
+    assert len(fallback) == 1 and fallback[0].startswith(
+        f"kg serve: {tmp_path / 'graph.trig.oxigraph'}: cannot make the store: ")
+    temporary = Path(fallback[0].split(" into ")[1].split(" instead")[0])
+    assert not temporary.parent.exists()   # removed at the end
+    assert (tmp_path / "graph.trig.oxigraph").read_text() == "a file where the store's folder would go\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
