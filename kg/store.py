@@ -17,9 +17,9 @@ the local copy in ontology/context.jsonld before parsing.
 
 A graph file can also be kept as an Oxigraph store on disk, in a folder beside it
 (build/graph.trig -> build/graph.trig.oxigraph/): `open_store` makes it on first use (with the
-`oxigraph` executable: make_store) and opens it read-only while the file is unchanged, in milliseconds where reading the 10,000-article graph
-into memory takes some 20 s (`load_graph(path, engine="oxigraph-disk")`; `kg query` uses it for
-large graphs). Oxigraph's on-disk store answers small questions as fast as its in-memory one, and
+`oxigraph` executable: make_store) and opens it read-only while the file is unchanged, in
+milliseconds where reading the 10,000-article graph into memory takes some 20 s
+(`load_graph(path, engine="oxigraph-disk")`; `kg query` uses it for large graphs). Oxigraph's on-disk store answers small questions as fast as its in-memory one, and
 streams answers of tens of thousands of rows 2-4 times slower (benchmarks/README.md).
 
 >>> dataset = load_graph(REPO_ROOT / "tests" / "data" / "store" / "fixture.trig")
@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -287,8 +288,9 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
         for step in steps:
             done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
                                   env={**os.environ, "RUST_BACKTRACE": "0"})
-            if done.returncode < 0:  # stopped by a signal, which reached us too
-                raise StoreFolderError(f"{location}: making the store was interrupted")
+            if done.returncode < 0:  # stopped by a signal: Ctrl-C, which reached us too, or another
+                raise StoreFolderError(
+                    f"{location}: making the store was stopped by {signal.Signals(-done.returncode).name}")
             if done.returncode != 0:
                 if step[0] == "load" and file == path:  # the file itself, or the folder? pyoxigraph says
                     try:
@@ -404,7 +406,8 @@ def open_store(path: Path | str, *, making: Callable[[Path], None] | None = None
 
 def load_graph(path: Path | str, *, engine: str = "oxigraph", making: Callable[[Path], None] | None = None,
                default_union: bool = True) -> Dataset:
-    """The graph file at `path` as an rdflib Dataset whose default graph is the union of all graphs.
+    """The graph file at `path` as an rdflib Dataset whose default graph is the union of all graphs
+    (unless `default_union=False`).
 
     The format comes from the extension (.trig, .nq, .ttl, .nt, .n3, .jsonld/.json, .rdf/.owl/.xml);
     triples of a graph format land in the default graph. `engine="oxigraph"` (the default) keeps

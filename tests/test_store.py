@@ -312,6 +312,19 @@ def test_make_store_without_the_oxigraph_executable_says_how_to_install_it(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_oxigraph_killed_while_making_the_store_is_said_so_and_leaves_no_store(graph_copy, monkeypatch):
+    """Say, the kernel's out-of-memory killer: the store is not kept, and the message says how it ended."""
+    killed = graph_copy.parent / "bin" / "oxigraph"
+    killed.parent.mkdir()
+    killed.write_text("#!/bin/sh\nkill -KILL $$\n")
+    killed.chmod(0o755)
+    monkeypatch.setattr(store, "find_oxigraph", lambda: killed)
+    with pytest.raises(StoreFolderError, match="making the store was stopped by SIGKILL"):
+        open_store(graph_copy)
+    assert kept_store(graph_copy) is None
+    assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["bin", graph_copy.name]
+
+
 def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, monkeypatch):
     def refuse(**kwargs):
         raise PermissionError(13, "Permission denied")
