@@ -790,12 +790,18 @@ def format_report(report: Report, graph_path: Path | str, shacl_path: Path | str
 
 
 def cli_check(args: argparse.Namespace) -> int:
-    """`kg check [--graph PATH]`: 0 when all holds, 1 when something fails, 2 when the graph cannot be read."""
+    """`kg check [--graph PATH]`: 0 when all holds, 1 when something fails, 2 when the graph cannot be
+    read or holds no article graph (the merged view of graph.ttl or graph.jsonld)."""
     graph_path = Path(args.graph)
     try:
         dataset = load_dataset(graph_path)
     except GraphUnreadable as error:
         print(f"kg check: {error}", file=sys.stderr)
+        return 2
+    if not article_graphs(dataset):  # the merged view (graph.ttl, graph.jsonld): no claim to check a fact against
+        print(f"kg check: {graph_path}: no article graph in it; kg check needs the graph as `kg build` writes it, "
+              "each article's claims in a named graph of its own (build/graph.trig, or an N-Quads export of it)",
+              file=sys.stderr)
         return 2
     if sys.stderr.isatty():
         print(f"kg check: reasoning with HermiT and validating {graph_path} (a few seconds)...", file=sys.stderr)

@@ -542,6 +542,34 @@ def test_cli_unreadable_graph_exits_2_with_one_line(tmp_path, content):
     assert "Traceback" not in run.stderr
 
 
+def test_cli_checks_a_good_graph_written_as_nquads(tmp_path, capsys):
+    """N-Quads keeps the named graphs as TriG does: the same graph, the same verdict."""
+    path = tmp_path / "graph.nq"
+    dataset(GOOD).serialize(path, format="nquads")
+    assert main(["check", "--graph", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "SHACL: conforms" in out and "provenance: every fact claimed in its own graph" in out
+    assert out.rstrip().endswith("OK")
+
+
+def test_cli_refuses_a_graph_without_article_graphs_in_one_line(tmp_path):
+    """The merged view (graph.ttl, graph.jsonld) has facts and no article graph: nothing to check
+    them against. kg check says so instead of reporting every fact as unsourced."""
+    path = tmp_path / "graph.ttl"
+    merged = Graph()
+    for s, p, o, _ in dataset(GOOD).quads():
+        merged.add((s, p, o))
+    merged.serialize(path, format="turtle")
+    run = subprocess.run([sys.executable, "-m", "kg.cli", "check", "--graph", str(path)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.splitlines() == [
+        f"kg check: {path}: no article graph in it; kg check needs the graph as `kg build` writes it, "
+        "each article's claims in a named graph of its own (build/graph.trig, or an N-Quads export of it)"]
+    assert not (tmp_path / "shacl-report.ttl").exists()
+
+
 # --- the seeds ------------------------------------------------------------------------------
 
 
