@@ -7,8 +7,9 @@ there is none or the file has changed since; then runs
 all named graphs as the default graph (as `kg query` does), updates are refused, and a query
 that runs longer than the timeout is stopped by the server. It listens on 127.0.0.1 unless told
 otherwise. Ctrl-C (SIGINT) or SIGTERM is forwarded to the server; `kg serve` waits for it to
-stop and exits 0, leaving the store for the next run. When the graph's folder cannot keep a
-store, a store of its own is made in a temporary folder, removed at the end.
+stop and exits 0, leaving the store for the next run. While the store is being made, either
+stops the making at once (a tenth of a second), leaving nothing half-made. When the graph's
+folder cannot keep a store, a store of its own is made in a temporary folder, removed at the end.
 
 Endpoints (Oxigraph's): http://HOST:PORT/query for SPARQL queries (GET ?query=... or POST),
 with the answer format chosen by the Accept header (JSON, XML, CSV, TSV for SELECT; Turtle,
@@ -38,6 +39,10 @@ __all__ = ["serve", "cli_serve"]
 
 #: Seconds to wait for the server to stop after a forwarded signal, before killing it.
 STOP_GRACE_S = 10.0
+
+
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM while the store is found or made (serve's handler raises it there)."""
 
 
 def _die_with_parent() -> None:
@@ -73,8 +78,17 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     child: subprocess.Popen[bytes] | None = None
     workdir: Path | None = None
 
+    preparing = True   # finding or making the store: a signal stops that at once
+
     def forward(signum: int, _frame: FrameType | None) -> None:
         stopping.append(signum)
+        if preparing:
+            if len(stopping) == 1:  # once: a second signal must not interrupt the way out
+                # Raised where the main thread waits: in subprocess.run, which then kills
+                # `oxigraph load` (a SIGTERM sent to kg serve alone does not reach it); the
+                # half-made store's folder is removed on the way out.
+                raise _Stopped
+            return
         if child is not None and child.poll() is None:
             child.send_signal(signum)
 
@@ -87,18 +101,22 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
         location: Path | None = None
         try:
             try:
-                location = keep_store(graph, making=making)
-                print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
-            except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+                try:
+                    location = keep_store(graph, making=making)
+                    print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
+                except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+                    if not stopping:
+                        workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+                        location = workdir / "store"
+                        print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
+                        make_store(graph, location)
+            except StoreFolderError:
                 if not stopping:
-                    workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-                    location = workdir / "store"
-                    print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
-                    make_store(graph, location)
-        except StoreFolderError:
-            if not stopping:
-                raise
-        if stopping or location is None:  # a Ctrl-C during the making reached `oxigraph load` too
+                    raise
+        except _Stopped:
+            pass
+        preparing = False
+        if stopping or location is None:  # a signal stopped the making
             print("kg serve: stopped", file=sys.stderr)
             return 0
         if not _is_loopback(host):
@@ -125,6 +143,8 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             except subprocess.TimeoutExpired:
                 pass
             if stopping:
+                if child.poll() is None:  # a signal that came before the server started was not forwarded
+                    child.send_signal(stopping[0])
                 deadline = time.monotonic() + STOP_GRACE_S
                 while child.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.05)
@@ -137,6 +157,9 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             return 0
         print(f"kg serve: the server stopped by itself (exit code {child.returncode})", file=sys.stderr)
         return child.returncode or 1
+    except _Stopped:  # the signal came just as the store was found or made
+        print("kg serve: stopped", file=sys.stderr)
+        return 0
     finally:
         if child is not None and child.poll() is None:
             child.kill()
