@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "fail", "silence_stdout"]
+__all__ = ["main", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "Terminated", "fail", "silence_stdout"]
 
 DEFAULT_OUT = Path("build")
 DEFAULT_GRAPH = DEFAULT_OUT / "graph.trig"
@@ -146,15 +148,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, `timeout`, a service manager), raised where the command is, so that it
+    stops as on Ctrl-C: its temporary files and child processes removed, the previous output
+    left as it was. A KeyboardInterrupt, so that whatever cleans up after Ctrl-C cleans up after it."""
+
+
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `kg` command; returns the exit code."""
+    """Entry point of the `kg` command; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()   # where handlers can be set
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         return args.func(args)
+    except Terminated:
+        print("kg: terminated; the previous output was left as it was.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("kg: interrupted; the previous output was left as it was.", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

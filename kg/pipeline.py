@@ -38,7 +38,7 @@ from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 from rdflib import Dataset
@@ -685,21 +685,36 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     in_flight: deque = deque()
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_init, initargs=(model,))
     try:
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context,
-                                 initializer=_worker_init, initargs=(model,)) as pool:
-            while True:
-                while len(in_flight) < 3 * processes:
-                    chunk = list(islice(articles, CHUNK))
-                    if not chunk:
-                        break
-                    in_flight.append((chunk, pool.submit(_worker_extract, [(a.text, a.published) for a in chunk])))
-                if not in_flight:
+        while True:
+            while len(in_flight) < 3 * processes:
+                chunk = list(islice(articles, CHUNK))
+                if not chunk:
                     break
-                chunk, future = in_flight.popleft()
-                yield from zip(chunk, future.result())
+                in_flight.append((chunk, pool.submit(_worker_extract, [(a.text, a.published) for a in chunk])))
+            if not in_flight:
+                break
+            chunk, future = in_flight.popleft()
+            yield from zip(chunk, future.result())
+    except BaseException:
+        # Ctrl-C, SIGTERM, an error: the chunks in flight are dropped rather than finished first
+        # (some 10 s with two processes).
+        _stop_workers(pool)
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _WORKER = None
+
+
+def _stop_workers(pool: Any) -> None:
+    """End a ProcessPoolExecutor's workers now, their tasks unfinished."""
+    terminate = getattr(pool, "terminate_workers", None)   # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 _WORKER: tuple[str | None, object] | None = None
@@ -708,8 +723,10 @@ _WORKER: tuple[str | None, object] | None = None
 def _worker_init(model: str | None) -> None:
     """Load the pipeline once per worker process (a forked worker already has it)."""
     global _WORKER
-    # Ctrl-C is the parent's to handle: a worker that caught it too would print a traceback.
+    # Ctrl-C is the parent's to handle: a worker that caught it too would print a traceback. A
+    # SIGTERM that reaches a worker ends it, without the parent's handler (kg.cli.Terminated).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if _WORKER is None or _WORKER[0] != model:
         _WORKER = (model, load_pipeline(model))
 
@@ -770,15 +787,15 @@ def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *,
 
 @contextmanager
 def _ctrl_c_held() -> Iterator[None]:
-    """SIGINT held back (in the main thread, where Python handles it) until the block ends."""
+    """SIGINT and SIGTERM held back (in the main thread, where Python handles them) until the block ends."""
     blocked = threading.current_thread() is threading.main_thread()
     if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
         if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 @_fewer_collections()

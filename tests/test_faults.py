@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 OUTPUTS = ("graph.trig", "graph.ttl", "graph.jsonld")
 INTERRUPTED = "kg: interrupted; the previous output was left as it was."
+TERMINATED = "kg: terminated; the previous output was left as it was."
 COPIES = 30
 FEW = 6
 
@@ -123,25 +124,35 @@ def _wait_for_extraction(process: subprocess.Popen, out: Path) -> None:
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("wait", [_wait_for_loading, _wait_for_extraction], ids=["while-loading", "mid-extraction"])
-def test_ctrl_c_leaves_the_previous_graph_and_the_next_run_completes(corpus, previous, capsys, wait):
+@pytest.mark.parametrize("wait, stop, processes, said", [
+    (_wait_for_loading, "ctrl-c", 1, (130, [INTERRUPTED])),
+    (_wait_for_extraction, "ctrl-c", 1, (130, [INTERRUPTED])),
+    (_wait_for_extraction, "sigterm", 1, (143, [TERMINATED])),   # `kill`, `timeout`: to kg alone
+    (_wait_for_extraction, "ctrl-c", 2, (130, [INTERRUPTED])),   # the workers' chunks dropped
+], ids=["while-loading", "mid-extraction", "mid-extraction-sigterm", "2-processes"])
+def test_a_stop_leaves_the_previous_graph_and_the_next_run_completes(corpus, previous, capsys, wait, stop, processes,
+                                                                      said):
     out, before = previous
     if wait is _wait_for_loading:
         # nothing gets extracted before the interruption: let the next run take every article
         # from a full cache, so only the mid-extraction case pays for extracting them again
         shutil.copytree(corpus.many_cache, out / "cache", dirs_exist_ok=True)
-    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out", str(out), "--quiet"],
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out", str(out), "--quiet",
+                                "--processes", str(processes)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                                start_new_session=True, preexec_fn=_ctrl_c_heard)
     try:
         wait(process, out)
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group
+        if stop == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)  # the whole foreground process group
+        else:
+            process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert (process.returncode, stderr.splitlines()) == (130, [INTERRUPTED])
+    assert (process.returncode, stderr.splitlines()) == said
     assert stdout == ""
     assert contents(out) == before
     assert temp_files(out) == []

@@ -350,10 +350,11 @@ SERVE = ["serve", "--port", "0"]
     # A terminal's Ctrl-C reaches the whole process group: kg and the `oxigraph load` it runs.
     (QUERY_ON_DISK, True, "SIGINT", (130, "kg: interrupted; the previous output was left as it was.\n")),
     (SERVE, True, "SIGINT", (0, "kg serve: stopped\n")),
-    # A service manager (`docker stop`, `systemctl stop`) sends SIGTERM to kg serve alone: the
-    # `oxigraph load` it runs does not hear it, and kg serve stops it.
+    # `kill`, `timeout` or a service manager (`docker stop`, `systemctl stop`) sends SIGTERM to
+    # kg alone: the `oxigraph load` it runs does not hear it, and kg stops it.
     (SERVE, False, "SIGTERM", (0, "kg serve: stopped\n")),
-], ids=["query-ctrl-c", "serve-ctrl-c", "serve-sigterm"])
+    (QUERY_ON_DISK, False, "SIGTERM", (143, "kg: terminated; the previous output was left as it was.\n")),
+], ids=["query-ctrl-c", "serve-ctrl-c", "serve-sigterm", "query-sigterm"])
 def test_a_stop_while_the_store_is_made_stops_at_once_and_leaves_nothing(tmp_path, command, group, signal_name, said):
     import signal
     import subprocess
