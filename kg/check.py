@@ -25,6 +25,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -342,7 +343,7 @@ def reason(dataset: Dataset | Graph, *, ontology: Path | str = ONTOLOGY) -> Grap
         world.get_ontology(str(_FACTS)).load(
             fileobj=io.BytesIO(data.serialize(format="nt", encoding="utf-8")), format="ntriples")
         inferred_ontology = world.get_ontology(str(INFERRED))
-        with inferred_ontology:
+        with inferred_ontology, _temporary_files_removed():
             owlready2.sync_reasoner_hermit(
                 world, infer_property_values=True, debug=0, ignore_unsupported_datatypes=True)
     except owlready2.OwlReadyInconsistentOntologyError:
@@ -354,6 +355,22 @@ def reason(dataset: Dataset | Graph, *, ontology: Path | str = ONTOLOGY) -> Grap
     world.close()
     closed = Graph().parse(data=buffer.getvalue().decode("utf-8"), format="nt")
     return _new_facts(closed, facts)
+
+
+@contextmanager
+def _temporary_files_removed() -> Iterator[None]:
+    """Python's temporary files made in the block go into a folder of their own, removed at its end.
+
+    owlready2 writes the reasoner's input (every fact, as N-Triples) to a temporary file that it
+    removes only when HermiT succeeds: an inconsistent graph, a Java error or a Ctrl-C left it
+    behind, as large as the graph.
+    """
+    with tempfile.TemporaryDirectory(prefix="kg-check-") as folder:
+        before, tempfile.tempdir = tempfile.tempdir, folder
+        try:
+            yield
+        finally:
+            tempfile.tempdir = before
 
 
 #: A line of Java's output that names what went wrong, e.g. "java.lang.OutOfMemoryError: Java heap space".

@@ -236,6 +236,20 @@ def test_inconsistencies_are_explained_one_clash_each():
     assert performers.sources == (ARTICLE_FILE,)
 
 
+def test_an_inconsistent_graph_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """owlready2 keeps HermiT's input file when HermiT fails; kg check removes it all the same."""
+    import tempfile
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    ds = dataset(GOOD + in_graph("entities", "<person/ana-de-armas> a fkg:Film ."))
+    with pytest.raises(check.InconsistentGraph):
+        check.reason(ds)
+    assert list(temporary.iterdir()) == []
+    assert tempfile.gettempdir() == str(temporary)   # as it was
+
+
 def test_a_second_performer_stated_through_the_inverse_property_is_found():
     # Keanu Reeves "performer in" Ana de Armas's performance: read backwards, a second performer
     ds = dataset(GOOD + in_graph("entities", '<person/keanu-reeves> a fkg:Actor ; skos:prefLabel "Keanu Reeves" .')
