@@ -39,6 +39,7 @@ from rdflib.term import Node
 
 from kg.namespaces import (FKG, FKR, GRAPH_CONFLICTS, GRAPH_ENTITIES, GRAPH_INFERRED, GRAPH_SOURCES, OWL, PROV, RDF,
                            RDFS, XSD, bind_prefixes, mint)
+from kg.files import write_atomically
 from kg.inline import run_inlined
 from kg.ontology import ONTOLOGY_FILE, ONTOLOGY_IRI, SHAPES_FILE
 from kg.store import GraphLoadError, load_graph
@@ -824,7 +825,7 @@ def cli_check(args: argparse.Namespace) -> int:
         print(f"kg check: reasoning with HermiT and validating {graph_path} (a few seconds)...", file=sys.stderr)
     report = check(dataset)
     shacl_path = graph_path.with_name("shacl-report.ttl")
-    report.shacl_report.serialize(shacl_path, format="turtle")
+    write_atomically({shacl_path: lambda out: report.shacl_report.serialize(out, format="turtle")})
     try:
         print(format_report(report, graph_path, shacl_path))
         sys.stdout.flush()

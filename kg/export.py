@@ -33,6 +33,7 @@ from rdflib import Graph, URIRef
 
 from kg import ontology
 from kg.cli import EXIT_OK, fail, silence_stdout
+from kg.files import write_atomically
 from kg.namespaces import FKG, FKR, GRAPH_SOURCES, KIND_PREFIXES, PREFIXES, RDF, RDFS, SKOS, bind_prefixes
 from kg.store import CONTEXT_FILE, GraphLoadError, load_graph
 from kg.terms import TermConverter, ox_quads, to_ox
@@ -434,12 +435,11 @@ def cli_export(args: argparse.Namespace) -> int:
             export_graph(dataset, args.format, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            args.output.parent.mkdir(parents=True, exist_ok=True)
-            with open(args.output, "wb") as out:
-                export_graph(dataset, args.format, out)
+            # written aside: an export that fails or is stopped leaves the previous file as it was
+            write_atomically({args.output: lambda out: export_graph(dataset, args.format, out)})
             print(f"kg export: wrote {args.output} ({args.format})", file=sys.stderr)
     except BrokenPipeError:
         silence_stdout()
     except OSError as err:
-        return fail("export", str(err))
+        return fail("export", f"{args.output or 'stdout'}: cannot write: {err.strerror or err}")
     return EXIT_OK

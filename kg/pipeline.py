@@ -29,7 +29,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 import weakref
 from array import array
@@ -47,6 +46,7 @@ from spacy.tokens import Doc
 
 from kg import __version__, export
 from kg.extract import ArticleExtraction, Fact, Mention, extract_article
+from kg.files import temp_beside, write_atomically
 from kg.graph import Block, Digest, build_dataset, graph_blocks, graph_quads
 from kg.namespaces import FKG
 from kg.nlp import (
@@ -379,7 +379,7 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         # Not synced to disk: an entry lost to a crash is extracted again, a torn one fails its
         # checksum; syncing each (3 ms) would cost a build of 10,000 articles half a minute.
-        _atomic_write_all({self._path(article): entry}, durable=False)
+        write_atomically({self._path(article): entry}, durable=False)
         self._used.add(self._path(article))
 
     def prune(self) -> None:
@@ -432,7 +432,7 @@ class Cache:
     def put_block(self, key: str, quads: int, trig: bytes) -> None:
         entry = b'{"sha256": "%s", "quads": %d}\n%s' % (hashlib.sha256(trig).hexdigest().encode(), quads, trig)
         path = self._blocks() / f"{key}.trig"
-        _atomic_write_all({path: entry}, durable=False)
+        write_atomically({path: entry}, durable=False)
         self._used.add(path)
 
     def jsonld_nodes(self) -> CachedNodes:
@@ -456,7 +456,7 @@ class CachedNodes:
         self._index: dict[str, tuple[int, int]] = {}
         self._old: IO[bytes] | None = None
         self._open_old(corrupted)
-        fd, self._tmp = _temp_beside(path)
+        fd, self._tmp = temp_beside(path)
         self._new = os.fdopen(fd, "wb", buffering=1 << 20)
         self._digest = hashlib.sha256()
 
@@ -738,66 +738,6 @@ def _worker_extract(items: list[tuple[str, datetime.date | None]]) -> list[Artic
 # --------------------------------------------------------------------------- output
 
 
-def _temp_beside(path: Path) -> tuple[int, str]:
-    """A new temporary file in `path`'s folder (made if need be), to be renamed to `path`: its
-    descriptor and name. It gets the usual permissions (umask applied), where mkstemp gives 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    return fd, tmp
-
-
-def _atomic_write_all(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, durable: bool = True) -> None:
-    """Write every file aside first (its bytes, or what its writer writes to a binary handle,
-    in the order given), synced to disk if `durable`, then rename them all into place.
-
-    A failure while writing (a full disk, an interruption) removes the temporary files and
-    leaves every previous file as it was; only the renames, which do not fail for want of
-    space, happen after the first old file is replaced.
-    """
-    written: list[tuple[str, Path]] = []
-    try:
-        for path, data in files.items():
-            with _ctrl_c_held():  # a temporary file is made and recorded for removal, or not made
-                fd, tmp = _temp_beside(path)
-                written.append((tmp, path))
-            with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-                if callable(data):
-                    data(handle)
-                else:
-                    handle.write(data)
-                handle.flush()
-                if durable:
-                    os.fsync(handle.fileno())
-    except BaseException:
-        for tmp, _ in written:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    # The renames run with Ctrl-C held back, so they happen all together or not at all.
-    with _ctrl_c_held():
-        try:
-            for tmp, path in written:
-                os.replace(tmp, path)
-        finally:
-            for tmp, _ in written:
-                Path(tmp).unlink(missing_ok=True)
-
-
-@contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (in the main thread, where Python handles them) until the block ends."""
-    blocked = threading.current_thread() is threading.main_thread()
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
 @_fewer_collections()
 def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
     """graph.trig, graph.ttl and graph.jsonld in `out`, replaced together or not at all.
@@ -821,7 +761,7 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
         }
         files = {out / name: writer for name, writer in writers.items()}
         try:
-            _atomic_write_all(files)  # in this order: graph.trig's stream fills the digest
+            write_atomically(files)  # in this order: graph.trig's stream fills the digest
             if nodes is not None:
                 nodes.commit()
             if cache:
@@ -836,7 +776,7 @@ def write_outputs(graph: BuildResult | Dataset, out: Path) -> dict[str, Path]:
         view = _oxigraph_copy(graph)
         files = {out / name: (lambda handle, fmt=fmt: export.export_graph(view, fmt, handle))
                  for name, fmt in (("graph.trig", "trig"), ("graph.ttl", "turtle"), ("graph.jsonld", "json-ld"))}
-        _atomic_write_all(files)
+        write_atomically(files)
     return {path.name: path for path in files}
 
 

@@ -285,6 +285,22 @@ def test_kg_export_to_a_file_and_to_stdout(capsys, tmp_path):
     assert isomorphic(Graph().parse(data=done.stdout, format="json-ld"), merged_view(load_graph(FIXTURE)))
 
 
+def test_kg_export_that_fails_midway_leaves_the_previous_file(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "graph.nt"
+    target.write_text("<http://e/previous> <http://e/export> <http://e/file> .\n", encoding="utf-8")
+    real = export.export_graph
+
+    def full_disk_midway(dataset, fmt, out):
+        real(dataset, fmt, out)   # some of it written, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "export_graph", full_disk_midway)
+    code, out, err = run_cli(capsys, "export", "--format", "nt", "--graph", str(FIXTURE), "-o", str(target))
+    assert (code, out, err.splitlines()) == (2, "", [f"kg export: {target}: cannot write: No space left on device"])
+    assert target.read_text(encoding="utf-8") == "<http://e/previous> <http://e/export> <http://e/file> .\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.nt"]   # no temporary file left
+
+
 def test_kg_export_missing_graph_exits_2(capsys, tmp_path):
     code, _, err = run_cli(capsys, "export", "--format", "trig", "--graph", str(tmp_path / "absent.trig"))
     assert code == 2 and "no such file" in err
