@@ -2,7 +2,8 @@
 (a full disk, Ctrl-C, SIGTERM) leaves the previous file as it was.
 
 `write_atomically` writes several files that way, all renamed together or none; `kg build`'s
-outputs and cache entries, `kg export -o` and `kg check`'s SHACL report use it.
+outputs and cache entries, `kg export -o`, `kg check`'s SHACL report and `kg viz`'s pictures
+use it.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import chain, combinations
 from pathlib import Path
-from typing import Hashable, Mapping, Sequence
+from typing import IO, Callable, Hashable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -47,6 +47,7 @@ from rdflib import Dataset, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from kg import ontology
+from kg.files import write_atomically
 from kg.namespaces import FKG, FKR, GRAPH_ENTITIES, GRAPH_SOURCES, KINDS, PROV, mint, slug
 from kg.terms import ox_quads, to_ox
 
@@ -746,9 +747,13 @@ def draw_static(graph: nx.Graph, stem: Path | str, *, title: str | None = None,
         fig.legend(handles=handles, loc="upper right", frameon=False, fontsize=10, title="class",
                    title_fontsize=11, bbox_to_anchor=(0.995, 0.95))
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+
+    def save(path: Path) -> Callable[[IO[bytes]], None]:
+        return lambda out: fig.savefig(out, format=path.suffix[1:], facecolor="white",
+                                       metadata={"Date": None} if path.suffix == ".svg" else None)
+
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "kg"}):  # SVG text stays text; stable ids
-        for path in paths:
-            fig.savefig(path, facecolor="white", metadata={"Date": None} if path.suffix == ".svg" else None)
+        write_atomically({path: save(path) for path in paths})   # both replaced, or neither
     return paths
 
 
@@ -838,7 +843,7 @@ def write_html(graph: nx.Graph, path: Path | str, *, title: str | None = None,
     page = re.sub(r"<center>\s*<h1>\s*</h1>\s*</center>", "", page)
     page = page.replace("<body>", "<body>\n" + _legend_html(graph, palette, title), 1)
     page = page.replace('<div class="card" style="width: 100%">', '<div class="card" style="width: 100%; border: 0">', 1)
-    path.write_text(page, encoding="utf-8")
+    write_atomically({path: page.encode("utf-8")})
     return path
 
 

@@ -355,6 +355,28 @@ def test_cli_viz(tmp_path, capsys):
     assert (tmp_path / "graph-ruska-roma.png").is_file()
 
 
+def test_a_picture_that_cannot_be_written_leaves_the_previous_ones(graph, tmp_path, monkeypatch):
+    """The PNG and the SVG are replaced together or not at all: a failure while the SVG is
+    written (a full disk) leaves the previous PNG too, and no temporary file."""
+    from matplotlib.figure import Figure
+
+    stem = tmp_path / "graph"
+    views.draw_static(graph, stem)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert sorted(before) == ["graph.png", "graph.svg"]
+    real = Figure.savefig
+
+    def full_disk_at_the_svg(self, out, **kwargs):
+        if kwargs.get("format") == "svg" or str(out).endswith(".svg"):
+            raise OSError(28, "No space left on device")
+        return real(self, out, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", full_disk_at_the_svg)
+    with pytest.raises(OSError):
+        views.draw_static(graph.subgraph(list(graph)[:3]), stem)   # another picture
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [(["--focus", "High Table"], "no entity named 'High Table'"),
