@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -36,19 +37,29 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
 
     A failure while writing (a full disk, an interruption) removes the temporary files and
     leaves every previous file as it was; only the renames, which do not fail for want of
-    space, happen after the first old file is replaced.
+    space, happen after the first old file is replaced. A symbolic link is followed (the file
+    it names is replaced, the link kept), a replaced file keeps its permissions, and a path that
+    is not a regular file (/dev/stdout, a named pipe) is written to directly, as it is.
     """
     written: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
+            target = Path(os.path.realpath(path))
+            try:
+                mode = os.stat(target).st_mode
+            except FileNotFoundError:
+                mode = None
+            if mode is not None and not stat.S_ISREG(mode):
+                with open(target, "wb") as handle:
+                    _write(handle, data)
+                continue
             with signals_held():  # a temporary file is made and recorded for removal, or not made
-                fd, tmp = temp_beside(path)
-                written.append((tmp, path))
+                fd, tmp = temp_beside(target)
+                written.append((tmp, target))
+            if mode is not None:
+                os.chmod(tmp, stat.S_IMODE(mode))
             with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-                if callable(data):
-                    data(handle)
-                else:
-                    handle.write(data)
+                _write(handle, data)
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
@@ -66,14 +77,40 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
                 Path(tmp).unlink(missing_ok=True)
 
 
+def _write(handle: IO[bytes], data: bytes | Callable[[IO[bytes]], None]) -> None:
+    if callable(data):
+        data(handle)
+    else:
+        handle.write(data)
+
+
+#: The signals a signals_held block has received, while one runs (None otherwise).
+_HELD: list[int] | None = None
+
+
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (in the main thread, where Python handles them) until the block ends."""
-    blocked = threading.current_thread() is threading.main_thread()
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    """SIGINT and SIGTERM held back until the block ends, then delivered to their handlers.
+
+    Python runs signal handlers in the main thread, whichever thread the signal reached, so
+    the handlers themselves are swapped (a mask would hold back only the main thread's share):
+    the block records a signal, and it is raised again once the previous handlers are back. An
+    inner block runs inside the outer one's hold; outside the main thread, nothing is held
+    (no handler can be set there, and none would run there).
+    """
+    global _HELD
+    if _HELD is not None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    _HELD = received
     try:
         yield
     finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        _HELD = None
+        if received:
+            signal.raise_signal(received[0])
