@@ -60,7 +60,7 @@ from rdflib.term import Identifier
 from kg.cli import EXIT_OK, EXIT_PARTIAL, fail, silence_stdout
 from kg.inline import run_inlined
 from kg.namespaces import PREFIXES, XSD, bind_prefixes
-from kg.store import REPO_ROOT, GraphLoadError, StoreFolderError, load_graph
+from kg.store import REPO_ROOT, GraphLoadError, MakingStopped, StoreFolderError, load_graph
 from kg.terms import TermConverter, from_ox, oxigraph_of, to_ox
 
 __all__ = [
@@ -573,6 +573,8 @@ def _load(graph: Path, store: str) -> tuple[Graph, float | None]:
                   "(once, until the file changes) ...", file=sys.stderr, flush=True)
         try:
             return load_graph(graph, engine="oxigraph-disk", making=making), None
+        except MakingStopped:   # killed (for want of memory?): reading it into memory would fare no better
+            raise
         except StoreFolderError as err:
             print(f"kg query: {err}; reading the graph into memory instead", file=sys.stderr, flush=True)
     if size_mb > LARGE_GRAPH_MB and sys.stderr.isatty():  # the wait has a reason, said before it

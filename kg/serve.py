@@ -33,7 +33,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kg.store import GraphLoadError, OxigraphNotFound, StoreFolderError, find_oxigraph, keep_store, make_store
+from kg.store import (GraphLoadError, MakingStopped, OxigraphNotFound, StoreFolderError, die_with_parent,
+                      find_oxigraph, keep_store, make_store)
 
 __all__ = ["serve", "cli_serve"]
 
@@ -43,16 +44,6 @@ STOP_GRACE_S = 10.0
 
 class _Stopped(BaseException):
     """SIGINT or SIGTERM while the store is found or made (serve's handler raises it there)."""
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: on Linux, have the kernel send SIGTERM when `kg serve` dies,
-    so that a `kg serve` killed outright (SIGKILL) leaves no server behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _is_loopback(host: str) -> bool:
@@ -105,6 +96,8 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
                     location = keep_store(graph, making=making)
                     print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
                 except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+                    if isinstance(err, MakingStopped):   # killed (for want of memory?): elsewhere, the same end
+                        raise
                     if not stopping:
                         workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
                         location = workdir / "store"
@@ -130,7 +123,7 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             "--timeout-s", str(timeout),
         ]
         # A session of its own: a Ctrl-C in the terminal reaches the child only through us.
-        child = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+        child = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         print(
             f"kg serve: SPARQL endpoint http://{url_host}:{port}/query (read-only, union default graph, "

@@ -53,9 +53,9 @@ from kg.namespaces import bind_prefixes
 from kg.terms import TermConverter
 
 __all__ = [
-    "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "OxigraphNotFound",
-    "StoreFolderError", "find_oxigraph", "keep_store", "kept_store", "load_graph", "make_store", "open_store",
-    "store_folder",
+    "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "MakingStopped",
+    "OxigraphNotFound", "StoreFolderError", "die_with_parent", "find_oxigraph", "keep_store", "kept_store",
+    "load_graph", "make_store", "open_store", "store_folder",
 ]
 
 #: The repository root: queries/ and ontology/ are found next to the installed package.
@@ -175,9 +175,11 @@ def _read(path: Path) -> tuple[ox.RdfFormat, dict[str, Any]]:
     if fmt == ox.RdfFormat.JSON_LD:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
+            source["input"] = json.dumps(_local_contexts(document, str(path))).encode("utf-8")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise GraphLoadError(f"{path}: not a JSON document: {err}") from None
-        source["input"] = json.dumps(_local_contexts(document, str(path))).encode("utf-8")
+        except RecursionError:
+            raise GraphLoadError(f"{path}: JSON nested too deeply to be read") from None
     else:
         source["path"] = str(path)
     return fmt, source
@@ -227,6 +229,11 @@ class OxigraphNotFound(StoreFolderError):
     on disk can be made or served."""
 
 
+class MakingStopped(StoreFolderError):
+    """The `oxigraph` making a store was stopped by a signal (Ctrl-C, the out-of-memory killer):
+    making it again elsewhere would come to the same end."""
+
+
 def find_oxigraph() -> Path:
     """The `oxigraph` executable: next to the running Python first (same virtualenv), then on PATH."""
     names = ("oxigraph.exe", "oxigraph") if sys.platform == "win32" else ("oxigraph",)
@@ -271,26 +278,28 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
     """make_store, for a file _read has prepared."""
     oxigraph = find_oxigraph()
     file, file_format = path, fmt
-    if fmt not in _LOADED_DIRECTLY:
-        file, file_format = location.with_name(location.name + ".nq"), ox.RdfFormat.N_QUADS
-        try:
-            ox.serialize(ox.parse(format=fmt, **source), str(file), format=ox.RdfFormat.N_QUADS)
-        except SyntaxError as err:
-            raise GraphLoadError(f"{path}: {err}") from None
-        except OSError as err:
-            raise StoreFolderError(f"{location.parent}: cannot make the store: {err.strerror or err}") from None
-    steps = (
-        ["load", "--location", str(location), "--file", str(file), "--format", file_format.media_type,
-         "--base", source["base_iri"]],
-        ["optimize", "--location", str(location)],
-    )
     try:
+        if fmt not in _LOADED_DIRECTLY:
+            file_format = ox.RdfFormat.N_QUADS
+            try:
+                handle, name = tempfile.mkstemp(dir=location.parent, prefix=f".{location.name}.", suffix=".nq")
+                os.close(handle)
+                file = Path(name)   # a name of its own: no file of the user's beside `location` is overwritten
+                ox.serialize(ox.parse(format=fmt, **source), str(file), format=ox.RdfFormat.N_QUADS)
+            except SyntaxError as err:
+                raise GraphLoadError(f"{path}: {err}") from None
+            except OSError as err:
+                raise StoreFolderError(f"{location.parent}: cannot make the store: {err.strerror or err}") from None
+        steps = (
+            ["load", "--location", str(location), "--file", str(file), "--format", file_format.media_type,
+             "--base", source["base_iri"]],
+            ["optimize", "--location", str(location)],
+        )
         for step in steps:
             done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
-                                  env={**os.environ, "RUST_BACKTRACE": "0"})
+                                  env={**os.environ, "RUST_BACKTRACE": "0"}, preexec_fn=die_with_parent)
             if done.returncode < 0:  # stopped by a signal: Ctrl-C, which reached us too, or another
-                raise StoreFolderError(
-                    f"{location}: making the store was stopped by {signal.Signals(-done.returncode).name}")
+                raise MakingStopped(f"{location}: making the store was stopped by {_signal_name(-done.returncode)}")
             if done.returncode != 0:
                 if step[0] == "load" and file == path:  # the file itself, or the folder? pyoxigraph says
                     try:
@@ -303,6 +312,25 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
     finally:
         if file != path:
             file.unlink(missing_ok=True)
+
+
+def _signal_name(number: int) -> str:
+    """SIGKILL for 9; "signal 40" for one without a name (a real-time signal)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def die_with_parent() -> None:
+    """In a child process, before it runs its program: on Linux, have the kernel send it SIGTERM
+    when the Python process that started it dies, so that a kg killed outright (SIGKILL, the
+    out-of-memory killer) leaves no `oxigraph` running on by itself."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:

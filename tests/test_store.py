@@ -20,7 +20,7 @@ from rdflib import Dataset, Literal, URIRef
 from kg import store
 from kg.namespaces import FKG, FKR
 from kg.export import merged_view
-from kg.store import (GraphLoadError, OxigraphNotFound, StoreFolderError, kept_store, load_graph, make_store, open_store,
+from kg.store import (GraphLoadError, MakingStopped, OxigraphNotFound, StoreFolderError, kept_store, load_graph, make_store, open_store,
                       store_folder)
 
 FIXTURE = Path(__file__).parent / "data" / "store" / "fixture.trig"
@@ -312,17 +312,97 @@ def test_make_store_without_the_oxigraph_executable_says_how_to_install_it(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_oxigraph_killed_while_making_the_store_is_said_so_and_leaves_no_store(graph_copy, monkeypatch):
-    """Say, the kernel's out-of-memory killer: the store is not kept, and the message says how it ended."""
+@pytest.fixture
+def killed_oxigraph(graph_copy, monkeypatch) -> Path:
+    """An `oxigraph` that is killed as soon as it starts, as the out-of-memory killer would."""
     killed = graph_copy.parent / "bin" / "oxigraph"
     killed.parent.mkdir()
     killed.write_text("#!/bin/sh\nkill -KILL $$\n")
     killed.chmod(0o755)
     monkeypatch.setattr(store, "find_oxigraph", lambda: killed)
-    with pytest.raises(StoreFolderError, match="making the store was stopped by SIGKILL"):
+    return killed
+
+
+def test_oxigraph_killed_while_making_the_store_is_said_so_and_leaves_no_store(graph_copy, killed_oxigraph):
+    with pytest.raises(MakingStopped, match="making the store was stopped by SIGKILL"):
         open_store(graph_copy)
     assert kept_store(graph_copy) is None
     assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["bin", graph_copy.name]
+
+
+@pytest.mark.parametrize("command", [["query", "--text", "ASK { ?s ?p ?o }", "--store", "disk"], ["serve"]])
+def test_a_killed_making_is_not_tried_again_another_way(graph_copy, killed_oxigraph, capsys, command):
+    """Killed for want of memory, the making would fare no better in memory (kg query) or in
+    another folder (kg serve): one line says so, exit 2."""
+    from kg.cli import main
+
+    assert main([command[0], "--graph", str(graph_copy), *command[1:]]) == 2
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == "" and len(lines) == 2 and lines[0].startswith(f"kg {command[0]}: keeping {graph_copy}")
+    assert lines[1].startswith(f"kg {command[0]}: {graph_copy.parent}/.graph.trig.oxigraph.")
+    assert lines[1].endswith("/store: making the store was stopped by SIGKILL")
+    assert sorted(p.name for p in graph_copy.parent.iterdir()) == ["bin", graph_copy.name]
+
+
+def test_make_store_of_jsonld_leaves_a_file_of_the_same_name_alone(tmp_path, dataset):
+    """JSON-LD reaches `oxigraph load` as N-Quads written beside the store: under a name of its own."""
+    from kg.export import export_graph
+
+    source = tmp_path / "graph.jsonld"
+    with open(source, "wb") as out:
+        export_graph(dataset, "json-ld", out)
+    mine = tmp_path / "store.nq"
+    mine.write_text("<http://e/mine> <http://e/is> <http://e/here> .\n", encoding="utf-8")
+    make_store(source, tmp_path / "store")
+    assert mine.read_text(encoding="utf-8") == "<http://e/mine> <http://e/is> <http://e/here> .\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.jsonld", "store", "store.nq"]
+
+
+def test_json_nested_too_deeply_is_a_load_error(tmp_path):
+    deep = tmp_path / "deep.jsonld"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(GraphLoadError, match="JSON nested too deeply to be read"):
+        load_graph(deep)
+
+
+def test_an_oxigraph_left_alone_by_a_killed_kg_stops(tmp_path):
+    """kg killed outright (SIGKILL, the out-of-memory killer) while `oxigraph load` makes its store:
+    the kernel tells the load to stop (PR_SET_PDEATHSIG) instead of leaving it running on."""
+    import signal
+    import subprocess
+    import sys
+
+    graph = _large_graph(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "query", "--graph", str(graph),
+                                "--text", "ASK { ?s ?p ?o }", "--store", "disk"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        assert f"keeping {graph}" in process.stderr.readline().decode()
+        time.sleep(0.5)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) == 1 and "oxigraph" in Path(f"/proc/{children[0]}/cmdline").read_text()
+        process.kill()
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{children[0]}").exists() and "Z" not in _state(children[0]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{children[0]}").exists() or "Z" in _state(children[0])   # gone (or only a zombie)
+    finally:
+        process.stderr.close()
+        try:
+            os.killpg(process.pid, signal.SIGKILL)   # whatever of the group is left: the test's, not the check's
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def _state(pid: str) -> str:
+    """A process's state letter from /proc (Z: a zombie), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
 
 
 def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, monkeypatch):
