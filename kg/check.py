@@ -825,9 +825,14 @@ def cli_check(args: argparse.Namespace) -> int:
         print(f"kg check: reasoning with HermiT and validating {graph_path} (a few seconds)...", file=sys.stderr)
     report = check(dataset)
     shacl_path = graph_path.with_name("shacl-report.ttl")
-    write_atomically({shacl_path: lambda out: report.shacl_report.serialize(out, format="turtle")})
+    written: Path | None = shacl_path
     try:
-        print(format_report(report, graph_path, shacl_path))
+        write_atomically({shacl_path: lambda out: report.shacl_report.serialize(out, format="turtle")})
+    except OSError as error:   # the verdict still counts; only the full report is missing
+        print(f"kg check: {shacl_path}: cannot write the SHACL report: {error.strerror or error}", file=sys.stderr)
+        written = None
+    try:
+        print(format_report(report, graph_path, written))
         sys.stdout.flush()
     except BrokenPipeError:  # `kg check | head`: the reader has gone, the exit code still counts
         sys.stdout = None  # type: ignore[assignment]

@@ -528,6 +528,21 @@ def test_cli_passes_a_good_graph(tmp_path, capsys):
     assert (None, SH.conforms, Literal(True)) in report
 
 
+def test_cli_says_when_the_shacl_report_cannot_be_written_and_keeps_the_verdict(tmp_path, capsys, monkeypatch):
+    path = write(tmp_path, GOOD)
+
+    def full(files, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(check, "write_atomically", full)
+    assert main(["check", "--graph", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [f"kg check: {tmp_path / 'shacl-report.ttl'}: cannot write the SHACL report: "
+                                "No space left on device"]
+    assert "  SHACL: conforms\n" in out and out.rstrip().endswith("OK")
+    assert not (tmp_path / "shacl-report.ttl").exists()
+
+
 def test_cli_fails_and_says_where(tmp_path, capsys):
     text, _, _ = FAULTS["character that portrays someone"]
     path = write(tmp_path, text)
