@@ -1,7 +1,8 @@
 """The `kg` command: parse arguments, call the package, print.
 
 Exit codes, as in pySHACL's CLI: 0 all good, 1 partial (some input skipped, or a check failed),
-2 usage error or nothing usable. Data goes to stdout, messages to stderr.
+2 usage error or nothing usable. After Ctrl-C or SIGTERM and the cleanup, the `kg` executable
+ends by that signal (a shell reports 130 or 143). Data goes to stdout, messages to stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "Terminated", "fail", "silence_stdout"]
+__all__ = ["main", "run", "EXIT_OK", "EXIT_SIGNALS", "EXIT_PARTIAL", "EXIT_USAGE", "Terminated", "fail", "silence_stdout"]
 
 DEFAULT_OUT = Path("build")
 DEFAULT_GRAPH = DEFAULT_OUT / "graph.trig"
@@ -158,8 +159,12 @@ def _terminated(_signum: int, _frame: object) -> None:
     raise Terminated
 
 
+#: The exit codes main() gives after Ctrl-C and SIGTERM (128 + the signal's number, as a shell says).
+EXIT_SIGNALS = {128 + signal.SIGINT: signal.SIGINT, 128 + signal.SIGTERM: signal.SIGTERM}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `kg` command; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
+    """The `kg` command, in this process; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()   # where handlers can be set
@@ -168,14 +173,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except Terminated:
         print("kg: terminated; the previous output was left as it was.", file=sys.stderr)
-        return 143
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("kg: interrupted; the previous output was left as it was.", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
 
 
+def run() -> None:
+    """The `kg` executable: main(), then exit with its code; after Ctrl-C or SIGTERM, and the
+    cleanup, by that signal itself, as a program stopped by a signal does, so that the shell (or
+    systemd) knows it was stopped: a script that ran `kg` stops on Ctrl-C too."""
+    code = main()
+    stop = EXIT_SIGNALS.get(code)
+    if stop is not None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):   # a reader gone, a stream closed: nothing more to say
+                pass
+        signal.signal(stop, signal.SIG_DFL)
+        os.kill(os.getpid(), stop)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
