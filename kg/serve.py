@@ -89,27 +89,19 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
 
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        location: Path | None = None
+        # Until `preparing` is False, a signal raises _Stopped (forward), caught at the end.
         try:
-            try:
-                try:
-                    location = keep_store(graph, making=making)
-                    print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
-                except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
-                    if isinstance(err, MakingStopped):   # killed (for want of memory?): elsewhere, the same end
-                        raise
-                    if not stopping:
-                        workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
-                        location = workdir / "store"
-                        print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
-                        make_store(graph, location)
-            except StoreFolderError:
-                if not stopping:
-                    raise
-        except _Stopped:
-            pass
+            location = keep_store(graph, making=making)
+            print(f"kg serve: serving the store kept for {graph} in {location.parent}/", file=sys.stderr)
+        except MakingStopped:   # killed (for want of memory?): elsewhere, the same end
+            raise
+        except StoreFolderError as err:  # a folder that cannot keep it: a store of its own, removed at the end
+            workdir = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+            location = workdir / "store"
+            print(f"kg serve: {err}; loading {graph} into {location} instead ...", file=sys.stderr, flush=True)
+            make_store(graph, location)
         preparing = False
-        if stopping or location is None:  # a signal stopped the making
+        if stopping:  # a signal came after the making, before the server started
             print("kg serve: stopped", file=sys.stderr)
             return 0
         if not _is_loopback(host):
@@ -150,7 +142,7 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             return 0
         print(f"kg serve: the server stopped by itself (exit code {child.returncode})", file=sys.stderr)
         return child.returncode or 1
-    except _Stopped:  # the signal came just as the store was found or made
+    except _Stopped:  # a signal while the store was found or made
         print("kg serve: stopped", file=sys.stderr)
         return 0
     finally:
