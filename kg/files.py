@@ -44,11 +44,7 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
     written: list[tuple[str, Path]] = []
     try:
         for path, data in files.items():
-            target = Path(os.path.realpath(path))
-            try:
-                mode = os.stat(target).st_mode
-            except FileNotFoundError:
-                mode = None
+            target, mode = _target(path)
             if mode is not None and not stat.S_ISREG(mode):
                 with open(target, "wb") as handle:
                     _write(handle, data)
@@ -75,6 +71,22 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
         finally:
             for tmp, _ in written:
                 Path(tmp).unlink(missing_ok=True)
+
+
+def _target(path: Path) -> tuple[Path, int | None]:
+    """The file to replace for `path` (the one a symbolic link names), and its mode (None: no file yet).
+    One lstat for the usual path, a regular file or none: the build writes thousands of them."""
+    try:
+        mode: int | None = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path, None
+    if not stat.S_ISLNK(mode):
+        return path, mode
+    target = Path(os.path.realpath(path))
+    try:
+        return target, os.stat(target).st_mode
+    except FileNotFoundError:   # a link to a file not made yet
+        return target, None
 
 
 def _write(handle: IO[bytes], data: bytes | Callable[[IO[bytes]], None]) -> None:
