@@ -708,13 +708,26 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
 
 
 def _stop_workers(pool: Any) -> None:
-    """End a ProcessPoolExecutor's workers now, their tasks unfinished."""
-    terminate = getattr(pool, "terminate_workers", None)   # Python 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    """End a ProcessPoolExecutor's workers now, their tasks unfinished, so that its shutdown ends.
+
+    A worker ended while it sends its results leaves half a message in the result pipe, and the
+    executor's manager thread would wait for the rest forever, since this process still holds the
+    pipe's writing end: `shutdown(wait=True)` hung (once in CI, on Ctrl-C to a 2-process build).
+    Once the workers are gone that end is closed, so the thread reads the end of the pipe, marks
+    the pool broken and ends. Python 3.14's `terminate_workers()` does not close it, so this one
+    way serves every version.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():   # SIGTERM held off somehow: no waiting on it
+            process.kill()
+            process.join()
+    results = getattr(pool, "_result_queue", None)
+    if results is not None:
+        results._writer.close()
 
 
 _WORKER: tuple[str | None, object] | None = None

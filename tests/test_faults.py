@@ -163,6 +163,37 @@ def test_a_stop_leaves_the_previous_graph_and_the_next_run_completes(corpus, pre
     assert finish(out, corpus.many, capsys) == corpus.many_clean
 
 
+# A worker ended by the stop while it sends its chunk's results leaves half a message in the
+# pool's result pipe: the length, then part of the bytes. Made here by a worker that writes just
+# that and waits to be stopped; the stop must still end, the pool shut down.
+_HALF_SENT = """
+import os, struct, sys, threading, time
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from kg.pipeline import _stop_workers
+
+def half_sent():
+    os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 100_000) + b"x" * 1000)
+    time.sleep(60)
+
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+future = pool.submit(half_sent)
+time.sleep(1.0)
+_stop_workers(pool)
+shutdown = threading.Thread(target=pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True)
+shutdown.start()
+shutdown.join(20)
+print("hung" if shutdown.is_alive() else type(future.exception()).__name__, flush=True)
+os._exit(0)
+"""
+
+
+def test_stopping_a_worker_that_was_sending_its_results_does_not_hang_the_build():
+    """The 2-process Ctrl-C above hung once in CI, for want of this."""
+    done = subprocess.run([sys.executable, "-c", _HALF_SENT], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (done.stdout, done.stderr) == ("BrokenProcessPool\n", "")
+
+
 def test_ctrl_c_while_writing_the_files_leaves_the_previous_ones(corpus, previous, capsys, monkeypatch):
     """The interruption lands after the first file is written aside, before any is renamed."""
     out, before = previous
