@@ -111,7 +111,15 @@ def _ctrl_c_heard() -> None:
 
 
 def _wait_for_loading(process: subprocess.Popen, out: Path) -> None:
-    time.sleep(1.0)  # the model is still loading
+    """Until the build has begun loading spaCy (its compiled modules are mapped), which with every
+    article cached leaves it a second or more of loading before it could end. A fixed wait did
+    not: on a quicker or quieter machine the whole cached build could end within it."""
+    maps = Path(f"/proc/{process.pid}/maps")
+    deadline = time.monotonic() + 60
+    while "/spacy/" not in maps.read_text():
+        assert process.poll() is None, "the build ended before it could be interrupted"
+        assert time.monotonic() < deadline, "spaCy was not loaded in 60 s"
+        time.sleep(0.005)
 
 
 def _wait_for_extraction(process: subprocess.Popen, out: Path) -> None:
