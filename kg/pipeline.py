@@ -57,11 +57,12 @@ from kg.nlp import (
     make_docs,
     one_reading_per_article,
 )
+from kg.processes import die_with_parent, ending
 from kg.resolve import Resolution, resolve
 from kg.sources import Article, ArticleMetadata, NoArticles, Problem, iter_sources
 from kg.terms import ox_quads, oxigraph_of, to_ox
 
-__all__ = ["BuildResult", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
+__all__ = ["BuildResult", "WorkerLost", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
 
 DEFAULT_SOURCES = Path("seeds")
 
@@ -613,12 +614,18 @@ def build(
             return
 
     extracted = _extract_articles(nlp, model, uncached(), processes)
-    for article, extraction in extracted:
-        record = _record_json(extraction)
-        if cache:
-            cache.put(article, record)
-        result.extractions.append(record)
-        result.articles.append(article.metadata())
+    done = 0
+    try:
+        for article, extraction in extracted:
+            record = _record_json(extraction)
+            if cache:
+                cache.put(article, record)
+            result.extractions.append(record)
+            result.articles.append(article.metadata())
+            done += 1
+    except WorkerLost as lost:
+        lost.extracted = done
+        raise
     # The model is done with. Its objects hold reference cycles, which the collector frees now
     # (it has little else to look at: the records are on file) rather than after resolve, when
     # the entities and the view sit above them (at 10,000 articles the write's peak was 44 MB
@@ -678,6 +685,7 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _WORKER
     _WORKER = (model, nlp)  # a forked worker inherits the loaded pipeline instead of loading it again
@@ -685,7 +693,8 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     in_flight: deque = deque()
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_init, initargs=(model,))
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_worker_init,
+                               initargs=(model, os.getpid()))
     try:
         while True:
             while len(in_flight) < 3 * processes:
@@ -696,7 +705,10 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
             if not in_flight:
                 break
             chunk, future = in_flight.popleft()
-            yield from zip(chunk, future.result())
+            yield from zip(chunk, _chunk_result(pool, future))
+    except BrokenProcessPool:
+        _stop_workers(pool)
+        raise WorkerLost(f"a worker process was {_how_workers_ended(pool)}") from None
     except BaseException:
         # Ctrl-C, SIGTERM, an error: the chunks in flight are dropped rather than finished first
         # (some 10 s with two processes).
@@ -705,6 +717,51 @@ def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _WORKER = None
+
+
+class WorkerLost(RuntimeError):
+    """A worker process of a several-process build ended before its work was done: killed (the
+    out-of-memory killer sends SIGKILL) or crashed. `extracted` counts the articles the build had
+    extracted, and cached, before."""
+
+    extracted: int = 0
+
+
+#: Seconds between two looks at the workers while a chunk's results are awaited.
+WATCH_S = 1.0
+
+
+def _chunk_result(pool: Any, future: Any) -> list[ArticleExtraction]:
+    """A chunk's extractions, once its worker has sent them; BrokenProcessPool if a worker died.
+
+    The executor finds a dead worker by itself, unless the worker died while sending its
+    results: then its manager thread waits for the rest of the message for ever (_stop_workers),
+    and so would this. The workers are looked at every WATCH_S while the results are awaited,
+    and on a dead one the others are stopped, which ends the wait.
+    """
+    while True:
+        try:
+            return future.result(timeout=WATCH_S)
+        except TimeoutError:
+            if any(process.exitcode is not None for process in _workers(pool)):
+                _stop_workers(pool)
+
+
+def _workers(pool: Any) -> list[Any]:
+    """A ProcessPoolExecutor's worker processes (multiprocessing.Process)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _how_workers_ended(pool: Any) -> str:
+    """How the first of the workers to end did, said in words: "killed by SIGKILL". The others
+    were stopped after it, by SIGTERM: a worker's own SIGTERM is named only if all say it."""
+    codes = [process.exitcode for process in _workers(pool) if process.exitcode is not None]
+    code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
+    if code is None:
+        return "lost"
+    if code == -signal.SIGKILL:
+        return f"{ending(code)}, perhaps for want of memory (try fewer --processes)"
+    return ending(code)
 
 
 def _stop_workers(pool: Any) -> None:
@@ -717,7 +774,7 @@ def _stop_workers(pool: Any) -> None:
     the pool broken and ends. Python 3.14's `terminate_workers()` does not close it, so this one
     way serves every version.
     """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = _workers(pool)
     for process in processes:
         process.terminate()
     for process in processes:
@@ -733,9 +790,12 @@ def _stop_workers(pool: Any) -> None:
 _WORKER: tuple[str | None, object] | None = None
 
 
-def _worker_init(model: str | None) -> None:
-    """Load the pipeline once per worker process (a forked worker already has it)."""
+def _worker_init(model: str | None, parent: int) -> None:
+    """Load the pipeline once per worker process (a forked worker already has it). A worker ends
+    with kg: killed outright, kg could not stop its workers, which would wait on for ever, each
+    holding a model in memory."""
     global _WORKER
+    die_with_parent(parent)
     # Ctrl-C is the parent's to handle: a worker that caught it too would print a traceback. A
     # SIGTERM that reaches a worker ends it, without the parent's handler (kg.cli.Terminated).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -889,6 +949,12 @@ def cli_build(args: argparse.Namespace) -> int:
                        processes=args.processes, progress=not args.quiet and sys.stderr.isatty())
     except ModelNotFound as error:
         print(f"kg build: {error}", file=sys.stderr)
+        return 2
+    except WorkerLost as error:
+        n = error.extracted
+        kept = (f"; the {n} article{'s' if n > 1 else ''} extracted before {'are' if n > 1 else 'is'} cached for the next run"
+                if n and not args.no_cache else "")
+        print(f"kg build: {error}; nothing written, the previous output was left as it was{kept}", file=sys.stderr)
         return 2
     except OSError as error:   # the cache, or the records' temporary file, could not be written
         where = f" {error.filename}" if error.filename else " (the cache or a temporary file)"

@@ -33,8 +33,9 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kg.store import (GraphLoadError, MakingStopped, OxigraphNotFound, StoreFolderError, die_with_parent,
-                      find_oxigraph, keep_store, make_store)
+from kg.processes import die_with_parent
+from kg.store import (GraphLoadError, MakingStopped, OxigraphNotFound, StoreFolderError, find_oxigraph, keep_store,
+                      make_store)
 
 __all__ = ["serve", "cli_serve"]
 

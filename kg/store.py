@@ -37,7 +37,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -50,11 +49,12 @@ from rdflib import Dataset
 import kg
 from kg import ontology
 from kg.namespaces import bind_prefixes
+from kg.processes import die_with_parent, signal_name
 from kg.terms import TermConverter
 
 __all__ = [
     "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "MakingStopped",
-    "OxigraphNotFound", "StoreFolderError", "die_with_parent", "find_oxigraph", "keep_store", "kept_store",
+    "OxigraphNotFound", "StoreFolderError", "find_oxigraph", "keep_store", "kept_store",
     "load_graph", "make_store", "open_store", "store_folder",
 ]
 
@@ -299,7 +299,7 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
             done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
                                   env={**os.environ, "RUST_BACKTRACE": "0"}, preexec_fn=die_with_parent)
             if done.returncode < 0:  # stopped by a signal: Ctrl-C, which reached us too, or another
-                raise MakingStopped(f"{location}: making the store was stopped by {_signal_name(-done.returncode)}")
+                raise MakingStopped(f"{location}: making the store was stopped by {signal_name(-done.returncode)}")
             if done.returncode != 0:
                 if step[0] == "load" and file == path:  # the file itself, or the folder? pyoxigraph says
                     try:
@@ -312,25 +312,6 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
     finally:
         if file != path:
             file.unlink(missing_ok=True)
-
-
-def _signal_name(number: int) -> str:
-    """SIGKILL for 9; "signal 40" for one without a name (a real-time signal)."""
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def die_with_parent() -> None:
-    """In a child process, before it runs its program: on Linux, have the kernel send it SIGTERM
-    when the Python process that started it dies, so that a kg killed outright (SIGKILL, the
-    out-of-memory killer) leaves no `oxigraph` running on by itself."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> None:

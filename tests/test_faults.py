@@ -275,6 +275,84 @@ def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(
     assert finish(out, corpus.few, capsys) == corpus.few_clean
 
 
+# A worker of a 2-process build that dies: the one with the second chunk (copies 16 to 29) waits
+# until the first chunk's 16 articles are cached, then kills itself as the out-of-memory killer
+# would, outright or halfway through sending its results (a length, then part of the bytes).
+_WORKER_KILLED = """
+import gc, os, signal, struct, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+import kg.pipeline
+from kg.cli import main
+
+sources, out, how = sys.argv[1:]
+real = kg.pipeline._worker_extract
+cached = lambda: len(list((Path(out) / "cache").glob("*/*.json")))
+before = cached()
+
+def dying(items):
+    if "This is copy number 0 of the article." in items[0][0]:
+        return real(items)
+    deadline = time.monotonic() + 120
+    while cached() < before + 16 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if how == "while-sending":
+        pool = next(o for o in gc.get_objects() if isinstance(o, ProcessPoolExecutor))
+        os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 100_000) + b"x" * 1000)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+kg.pipeline._worker_extract = dying
+sys.exit(main(["build", sources, "--out", out, "--processes", "2", "--quiet"]))
+"""
+
+
+@pytest.mark.parametrize("how", ["outright", "while-sending"])
+def test_a_worker_killed_is_said_in_one_line_and_its_neighbours_work_is_kept(corpus, previous, capsys, how):
+    out, before = previous
+    done = subprocess.run([sys.executable, "-c", _WORKER_KILLED, str(corpus.many), str(out), how],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", [
+        "kg build: a worker process was killed by SIGKILL, perhaps for want of memory (try fewer --processes); "
+        "nothing written, the previous output was left as it was; the 16 articles extracted before are cached "
+        "for the next run"])
+    assert contents(out) == before
+    assert temp_files(out) == []
+    assert len(cache_entries(out)) == 1 + 16   # the previous build's article, and the first chunk
+    assert finish(out, corpus.many, capsys) == corpus.many_clean
+
+
+def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path):
+    """kg killed by SIGKILL (the out-of-memory killer) can stop nothing: its workers, each holding
+    a model, waited on for ever for work; the kernel now ends them (PR_SET_PDEATHSIG)."""
+    process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out",
+                                str(tmp_path / "out"), "--quiet", "--processes", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
+    try:
+        _wait_for_extraction(process, tmp_path / "out")
+        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(workers) == 2
+        process.kill()
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [pid for pid in workers if _alive(pid)] == []
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)   # whatever of the group is left
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def _alive(pid: str) -> bool:
+    """A process that exists and is not a zombie (ended, its parent not yet told)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 # --------------------------------------------------------------------------- the cache
 
 
