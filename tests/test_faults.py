@@ -328,9 +328,12 @@ def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path):
                                 str(tmp_path / "out"), "--quiet", "--processes", "2"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
     try:
-        _wait_for_extraction(process, tmp_path / "out")
-        workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        assert len(workers) == 2
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        deadline = time.monotonic() + 120
+        while len(workers := children.read_text().split()) < 2:   # both started: extracting, seconds to go
+            assert process.poll() is None, "the build ended before its workers started"
+            assert time.monotonic() < deadline, "no two workers in 120 s"
+            time.sleep(0.02)
         process.kill()
         process.wait(timeout=30)
         deadline = time.monotonic() + 10
