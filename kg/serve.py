@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import shutil
 import signal
 import subprocess
@@ -115,8 +116,10 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             "--union-default-graph",
             "--timeout-s", str(timeout),
         ]
-        # A session of its own: a Ctrl-C in the terminal reaches the child only through us.
-        child = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)
+        # A session of its own: a Ctrl-C in the terminal reaches the child only through us. Its
+        # errors in one line (a port in use), without Rust's backtrace where RUST_BACKTRACE is set.
+        child = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent,
+                                 env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"})
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         print(
             f"kg serve: SPARQL endpoint http://{url_host}:{port}/query (read-only, union default graph, "

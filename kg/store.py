@@ -297,7 +297,8 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
         )
         for step in steps:
             done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
-                                  env={**os.environ, "RUST_BACKTRACE": "0"}, preexec_fn=die_with_parent)
+                                  env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"},
+                                  preexec_fn=die_with_parent)
             if done.returncode < 0:  # stopped by a signal: Ctrl-C, which reached us too, or another
                 raise MakingStopped(f"{location}: making the store was stopped by {signal_name(-done.returncode)}")
             if done.returncode != 0:

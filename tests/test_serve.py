@@ -6,6 +6,7 @@ child is always killed in a `finally`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -247,3 +248,20 @@ def test_serve_makes_a_store_of_its_own_when_the_folder_cannot_keep_one(tmp_path
     assert not temporary.parent.exists()   # removed at the end
     assert (tmp_path / "graph.trig.oxigraph").read_text() == "a file where the store's folder would go\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.trig", "graph.trig.oxigraph"]
+
+
+def test_a_port_in_use_is_said_in_one_line_without_a_backtrace(tmp_path):
+    """Oxigraph's error as it says it, not with Rust's backtrace, which it printed wherever
+    RUST_BACKTRACE is set (a Rust developer's machine, some CI images)."""
+    graph = tmp_path / "graph.trig"
+    shutil.copyfile(FIXTURE, graph)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "kg.cli", "serve", "--graph", str(graph), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "RUST_BACKTRACE": "1", "RUST_LIB_BACKTRACE": "1"})
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-2:] == ["Error: Address already in use (os error 98)",
+                                             "kg serve: the server stopped by itself (exit code 1)"]
