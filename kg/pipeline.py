@@ -62,7 +62,7 @@ from kg.resolve import Resolution, resolve
 from kg.sources import Article, ArticleMetadata, NoArticles, Problem, iter_sources
 from kg.terms import ox_quads, oxigraph_of, to_ox
 
-__all__ = ["BuildResult", "WorkerLost", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
+__all__ = ["BuildResult", "ExtractionFailed", "WorkerLost", "build", "extract_text", "write_outputs", "cli_build", "DEFAULT_SOURCES"]
 
 DEFAULT_SOURCES = Path("seeds")
 
@@ -119,16 +119,38 @@ def extract_text(nlp, text: str, *, published: datetime.date | None = None) -> A
     the same step over a stream of articles (see `extract_stream`), with identical results.
     """
     with closing(extract_stream(nlp, [(text, published)])) as stream:
-        return next(stream)
+        extraction = next(stream)
+    if isinstance(extraction, ExtractionFailed):
+        raise extraction.error or RuntimeError(extraction.said)
+    return extraction
+
+
+@dataclass(frozen=True)
+class ExtractionFailed:
+    """What `extract_stream` gives for an article whose rules raised: a bug met on a text nobody
+    foresaw, which costs that article, not the build. `said` is the error in one line; `error`
+    the exception itself, traceback and all, within the process that raised it (a worker
+    process sends the line only: not every exception can be pickled)."""
+
+    said: str
+    error: Exception | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, error: Exception) -> "ExtractionFailed":
+        return cls(f"{type(error).__name__}: {error}", error)
+
+    def __str__(self) -> str:
+        return f"its extraction failed ({self.said}), a bug in kg worth reporting"
 
 
 #: Articles whose words share one of spaCy's memory zones (extract_stream).
 ZONE_ARTICLES = 256
 
 
-def extract_stream(nlp, items: Iterable[tuple[str, datetime.date | None]], *,
-                   batch_size: int | None = None, zone: int = ZONE_ARTICLES) -> Iterator[ArticleExtraction]:
-    """`extract_text` over (text, published) pairs, lazily and in order, batching lines across articles.
+def extract_stream(nlp, items: Iterable[tuple[str, datetime.date | None]], *, batch_size: int | None = None,
+                   zone: int = ZONE_ARTICLES) -> Iterator[ArticleExtraction | ExtractionFailed]:
+    """`extract_text` over (text, published) pairs, lazily and in order, batching lines across articles;
+    an article whose rules raise gives an ExtractionFailed and the stream goes on.
 
     Each article is cut into its lines (kg.nlp.make_docs) and every line is parsed on its own;
     the lines of consecutive articles go through one `nlp.pipe` stream, so the model sees full
@@ -158,7 +180,7 @@ _WARMED: weakref.WeakSet = weakref.WeakSet()
 
 
 def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
-                 batch_size: int | None) -> Iterator[ArticleExtraction]:
+                 batch_size: int | None) -> Iterator[ArticleExtraction | ExtractionFailed]:
     """extract_stream over one run of articles, their lines in one `nlp.pipe` stream."""
     pending: deque[_Pending] = deque()
 
@@ -169,11 +191,17 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
             for _, doc in blocks:
                 yield doc
 
-    def finished() -> Iterator[ArticleExtraction]:
+    def finished() -> Iterator[ArticleExtraction | ExtractionFailed]:
         while pending and len(pending[0].docs) == len(pending[0].offsets):
             done = pending.popleft()
-            one_reading_per_article(done.docs)
-            yield extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
+            try:
+                one_reading_per_article(done.docs)
+                extraction = extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
+            except MemoryError:
+                raise
+            except Exception as error:   # the rules met a text they did not foresee
+                extraction = ExtractionFailed.of(error)
+            yield extraction
 
     for doc in nlp.pipe(lines(), batch_size=batch_size or nlp.batch_size):
         yield from finished()  # articles without a line
@@ -617,6 +645,9 @@ def build(
     done = 0
     try:
         for article, extraction in extracted:
+            if isinstance(extraction, ExtractionFailed):   # not cached: the next run tries it again
+                result.problems.append(Problem(article.path, str(extraction)))
+                continue
             record = _record_json(extraction)
             if cache:
                 cache.put(article, record)
@@ -663,7 +694,7 @@ CHUNK = 16
 
 
 def _extract_articles(nlp, model: str | None, articles: Iterator[Article],
-                      processes: int) -> Iterator[tuple[Article, ArticleExtraction]]:
+                      processes: int) -> Iterator[tuple[Article, ArticleExtraction | ExtractionFailed]]:
     """(article, extraction) for each article, in order; in `processes` worker processes when more than one.
 
     Several processes: chunks of CHUNK articles go to a pool of workers that each load the
@@ -804,8 +835,8 @@ def _worker_init(model: str | None, parent: int) -> None:
         _WORKER = (model, load_pipeline(model))
 
 
-def _worker_extract(items: list[tuple[str, datetime.date | None]]) -> list[ArticleExtraction]:
-    return list(extract_stream(_WORKER[1], items))
+def _worker_extract(items: list[tuple[str, datetime.date | None]]) -> list[ArticleExtraction | ExtractionFailed]:
+    return [ExtractionFailed(e.said) if isinstance(e, ExtractionFailed) else e for e in extract_stream(_WORKER[1], items)]
 
 
 # --------------------------------------------------------------------------- output

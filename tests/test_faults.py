@@ -253,8 +253,9 @@ def _crash_after(calls: int):
 @pytest.mark.parametrize(
     "module, name, calls",
     [
-        pytest.param(kg.pipeline, "extract_article", 0, id="first-extraction"),
-        pytest.param(kg.pipeline, "extract_article", FEW - 2, id="next-to-last-extraction"),
+        # (a failing extraction costs its article alone: test_an_article_whose_extraction_fails_...)
+        pytest.param(kg.pipeline, "_record_json", 0, id="first-extraction"),
+        pytest.param(kg.pipeline, "_record_json", FEW - 2, id="next-to-last-extraction"),
         pytest.param(kg.pipeline, "resolve", 0, id="resolve"),
         pytest.param(kg.export, "trig_block", 2, id="graph"),  # an article's graph, two graphs written (and kept)
         pytest.param(kg.export, "export_merged", 0, id="second-serialisation"),
@@ -273,6 +274,40 @@ def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(
 
     monkeypatch.setattr(module, name, real)
     assert finish(out, corpus.few, capsys) == corpus.few_clean
+
+
+def _failing_on(copy: int):
+    """extract_article, except that it raises on the given copy's text, as a rule might on a text
+    nobody foresaw."""
+    real = kg.pipeline.extract_article
+
+    def extract(nlp, blocks, **kwargs):
+        if any(f"This is copy number {copy} of the article." in doc.text for _, doc in blocks):
+            raise IndexError("list index out of range")
+        return real(nlp, blocks, **kwargs)
+
+    return extract
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_an_article_whose_extraction_fails_is_skipped_in_one_line_and_the_rest_built(
+        corpus, previous, capsys, monkeypatch, processes):
+    out, _ = previous
+    real = kg.pipeline.extract_article
+    monkeypatch.setattr(kg.pipeline, "extract_article", _failing_on(2))   # forked workers have it too
+    assert main(["build", str(corpus.few), "--out", str(out), "--quiet", "--processes", processes]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"kg build: skipped {corpus.few / '002.txt'}: its extraction failed (IndexError: list index out of range), "
+        "a bug in kg worth reporting"]
+    trig = (out / "graph.trig").read_text(encoding="utf-8")
+    assert [f"{i:03d}.txt" in trig for i in range(FEW)] == [True, True, False, True, True, True]
+    assert temp_files(out) == []
+
+    # mended: the next run extracts the article it skipped, and only that one
+    calls = []
+    monkeypatch.setattr(kg.pipeline, "extract_article", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert finish(out, corpus.few, capsys) == corpus.few_clean
+    assert len(calls) == 1
 
 
 # A worker of a 2-process build that dies: the one with the second chunk (copies 16 to 29) waits
