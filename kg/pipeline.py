@@ -186,7 +186,13 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
 
     def lines() -> Iterator[Doc]:
         for text, published in items:
-            blocks = make_docs(nlp, text)
+            try:
+                blocks = make_docs(nlp, text)
+            except MemoryError:
+                raise
+            except Exception as error:   # the text's repairs or splitting met what they did not foresee
+                pending.append(_Pending([], published, failed=ExtractionFailed.of(error)))
+                continue
             pending.append(_Pending([offset for offset, _ in blocks], published))
             for _, doc in blocks:
                 yield doc
@@ -194,6 +200,9 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
     def finished() -> Iterator[ArticleExtraction | ExtractionFailed]:
         while pending and len(pending[0].docs) == len(pending[0].offsets):
             done = pending.popleft()
+            if done.failed is not None:
+                yield done.failed
+                continue
             try:
                 one_reading_per_article(done.docs)
                 extraction = extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
@@ -212,11 +221,13 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
 
 @dataclass
 class _Pending:
-    """An article whose lines are in the nlp.pipe stream: their offsets, and the Docs parsed so far."""
+    """An article whose lines are in the nlp.pipe stream: their offsets, and the Docs parsed so far;
+    or one whose text could not be cut into lines (`failed`, no lines)."""
 
     offsets: list[int]
     published: datetime.date | None
     docs: list[Doc] = field(default_factory=list)
+    failed: ExtractionFailed | None = None
 
 
 #: The layout of a cache entry (Cache): a new layout starts a new cache rather than reading old entries as corrupt.

@@ -276,25 +276,28 @@ def test_crash_mid_build_leaves_the_previous_graph_and_the_next_run_completes(
     assert finish(out, corpus.few, capsys) == corpus.few_clean
 
 
-def _failing_on(copy: int):
-    """extract_article, except that it raises on the given copy's text, as a rule might on a text
-    nobody foresaw."""
-    real = kg.pipeline.extract_article
+def _failing_on(copy: int, step: str):
+    """kg.pipeline's `step` (extract_article, the rules; make_docs, a text cut into lines), except
+    that it raises on the given copy's text, as code might on a text nobody foresaw."""
+    real = getattr(kg.pipeline, step)
+    mark = f"This is copy number {copy} of the article."
 
-    def extract(nlp, blocks, **kwargs):
-        if any(f"This is copy number {copy} of the article." in doc.text for _, doc in blocks):
+    def failing(nlp, data, **kwargs):
+        text = data if isinstance(data, str) else "".join(doc.text for _, doc in data)
+        if mark in text:
             raise IndexError("list index out of range")
-        return real(nlp, blocks, **kwargs)
+        return real(nlp, data, **kwargs)
 
-    return extract
+    return failing
 
 
+@pytest.mark.parametrize("step", ["extract_article", "make_docs"])
 @pytest.mark.parametrize("processes", ["1", "2"])
 def test_an_article_whose_extraction_fails_is_skipped_in_one_line_and_the_rest_built(
-        corpus, previous, capsys, monkeypatch, processes):
+        corpus, previous, capsys, monkeypatch, processes, step):
     out, _ = previous
-    real = kg.pipeline.extract_article
-    monkeypatch.setattr(kg.pipeline, "extract_article", _failing_on(2))   # forked workers have it too
+    real = getattr(kg.pipeline, step)
+    monkeypatch.setattr(kg.pipeline, step, _failing_on(2, step))   # forked workers have it too
     assert main(["build", str(corpus.few), "--out", str(out), "--quiet", "--processes", processes]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"kg build: skipped {corpus.few / '002.txt'}: its extraction failed (IndexError: list index out of range), "
@@ -305,7 +308,7 @@ def test_an_article_whose_extraction_fails_is_skipped_in_one_line_and_the_rest_b
 
     # mended: the next run extracts the article it skipped, and only that one
     calls = []
-    monkeypatch.setattr(kg.pipeline, "extract_article", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(kg.pipeline, step, lambda *a, **k: calls.append(1) or real(*a, **k))
     assert finish(out, corpus.few, capsys) == corpus.few_clean
     assert len(calls) == 1
 
