@@ -27,6 +27,7 @@ import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not listen at host:port (another one is there), or None. Bound as
+    servers bind (SO_REUSEADDR), so that the connections a stopped server left closing do not count."""
+    try:
+        family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host.strip("[]"), port))
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
+
+
+def _listening(host: str, port: int) -> bool:
+    """Whether something accepts connections at host:port."""
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int = 30) -> int:
     """Serve `graph` read-only at http://HOST:PORT/query until SIGINT or SIGTERM; the exit code.
 
@@ -67,6 +90,10 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     graph = Path(graph)
     if not graph.is_file():
         raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
+    taken = _cannot_listen(host, port)
+    if taken:   # said before the store is made, which can take a minute
+        print(f"kg serve: cannot listen on {host}:{port}: {taken}", file=sys.stderr)
+        return 1
     stopping: list[int] = []
     child: subprocess.Popen[bytes] | None = None
     workdir: Path | None = None
@@ -121,11 +148,15 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
         child = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent,
                                  env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"})
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-        print(
-            f"kg serve: SPARQL endpoint http://{url_host}:{port}/query (read-only, union default graph, "
-            f"query timeout {timeout} s); Ctrl-C to stop",
-            file=sys.stderr,
-        )
+        # Announced once it listens: a server that cannot (a port in use) says why and ends unannounced.
+        while child.poll() is None and not stopping and not _listening(host, port):
+            time.sleep(0.05)
+        if child.poll() is None and not stopping:
+            print(
+                f"kg serve: SPARQL endpoint http://{url_host}:{port}/query (read-only, union default graph, "
+                f"query timeout {timeout} s); Ctrl-C to stop",
+                file=sys.stderr,
+            )
         while child.poll() is None:
             try:
                 child.wait(timeout=0.5)
