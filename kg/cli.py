@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 __all__ = ["main", "run", "EXIT_OK", "EXIT_SIGNALS", "EXIT_PARTIAL", "EXIT_USAGE", "Terminated", "fail", "silence_stdout"]
 
@@ -78,37 +78,28 @@ def _cmd_viz(args: argparse.Namespace) -> int:
     return views.cli_viz(args)
 
 
-def _count(text: str) -> int:
-    """A whole number of 1 or more, as --processes, --max-entities and kg serve's --timeout take."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is less than 1")
-    return value
+def _number(parse: Callable[[str], float], ok: Callable[[float], bool], what: str) -> Callable[[str], float]:
+    """An argparse type: the text parsed by `parse` where `ok` holds of it, else an error saying
+    that it is not `what`."""
+
+    def number(text: str) -> float:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return number
 
 
-def _seconds(text: str) -> float:
-    """A number of seconds above 0, as kg query's --timeout takes."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):   # nan too
-        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
-    return value
-
-
-def _port(text: str) -> int:
-    """A TCP port from 1 to 65535 (0, any free port, would leave the endpoint's address unknown)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port from 1 to 65535")
-    return value
+#: --processes, --max-entities, kg serve's --timeout (Oxigraph's takes whole seconds).
+_count = _number(int, lambda n: n >= 1, "a whole number of 1 or more")
+#: kg query's --timeout; nan and inf are not.
+_seconds = _number(float, lambda s: 0 < s < float("inf"), "a number of seconds above 0")
+#: kg serve's --port: 0, any free port, would leave the endpoint's address unknown.
+_port = _number(int, lambda n: 1 <= n <= 65535, "a port from 1 to 65535")
 
 
 def _graph_option(parser: argparse.ArgumentParser) -> None:

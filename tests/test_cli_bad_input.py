@@ -376,18 +376,18 @@ def test_usage_error_exits_2(tmp_path, capsys, args):
 
 
 @pytest.mark.parametrize("args, said", [
-    (["build", "--processes", "0"], "kg build: error: argument --processes: 0 is less than 1"),
-    (["build", "--processes", "-3"], "kg build: error: argument --processes: -3 is less than 1"),
-    (["query", "cast", "--timeout", "0"], "kg query: error: argument --timeout: 0 is not a number of seconds above 0"),
-    (["query", "cast", "--timeout", "-1"], "kg query: error: argument --timeout: -1 is not a number of seconds above 0"),
-    (["query", "cast", "--timeout", "nan"], "kg query: error: argument --timeout: nan is not a number of seconds above 0"),
-    (["query", "cast", "--timeout", "soon"], "kg query: error: argument --timeout: 'soon' is not a number of seconds"),
-    (["serve", "--port", "0"], "kg serve: error: argument --port: 0 is not a port from 1 to 65535"),
-    (["serve", "--port", "65536"], "kg serve: error: argument --port: 65536 is not a port from 1 to 65535"),
-    (["serve", "--port", "http"], "kg serve: error: argument --port: 'http' is not a port number"),
-    (["serve", "--timeout", "0"], "kg serve: error: argument --timeout: 0 is less than 1"),
-    (["viz", "--max-entities", "0"], "kg viz: error: argument --max-entities: 0 is less than 1"),
-    (["viz", "--max-entities", "1.5"], "kg viz: error: argument --max-entities: '1.5' is not a whole number"),
+    (["build", "--processes", "0"], "kg build: error: argument --processes: '0' is not a whole number of 1 or more"),
+    (["build", "--processes", "-3"], "kg build: error: argument --processes: '-3' is not a whole number of 1 or more"),
+    (["query", "cast", "--timeout", "0"], "kg query: error: argument --timeout: '0' is not a number of seconds above 0"),
+    (["query", "cast", "--timeout", "-1"], "kg query: error: argument --timeout: '-1' is not a number of seconds above 0"),
+    (["query", "cast", "--timeout", "nan"], "kg query: error: argument --timeout: 'nan' is not a number of seconds above 0"),
+    (["query", "cast", "--timeout", "soon"], "kg query: error: argument --timeout: 'soon' is not a number of seconds above 0"),
+    (["serve", "--port", "0"], "kg serve: error: argument --port: '0' is not a port from 1 to 65535"),
+    (["serve", "--port", "65536"], "kg serve: error: argument --port: '65536' is not a port from 1 to 65535"),
+    (["serve", "--port", "http"], "kg serve: error: argument --port: 'http' is not a port from 1 to 65535"),
+    (["serve", "--timeout", "0"], "kg serve: error: argument --timeout: '0' is not a whole number of 1 or more"),
+    (["viz", "--max-entities", "0"], "kg viz: error: argument --max-entities: '0' is not a whole number of 1 or more"),
+    (["viz", "--max-entities", "1.5"], "kg viz: error: argument --max-entities: '1.5' is not a whole number of 1 or more"),
 ])
 def test_a_number_out_of_range_is_a_usage_error_naming_the_option(capsys, args, said):
     """--processes 0 ran one process, --timeout -1 or --max-entities -1 ran as if sensible, and
