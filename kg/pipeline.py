@@ -186,12 +186,9 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
 
     def lines() -> Iterator[Doc]:
         for text, published in items:
-            try:
-                blocks = make_docs(nlp, text)
-            except MemoryError:
-                raise
-            except Exception as error:   # the text's repairs or splitting met what they did not foresee
-                pending.append(_Pending([], published, failed=ExtractionFailed.of(error)))
+            blocks = _or_failed(make_docs, nlp, text)   # the text's repairs and its cutting into lines
+            if isinstance(blocks, ExtractionFailed):
+                pending.append(_Pending([], published, failed=blocks))
                 continue
             pending.append(_Pending([offset for offset, _ in blocks], published))
             for _, doc in blocks:
@@ -200,23 +197,31 @@ def _extract_run(nlp, items: Iterator[tuple[str, datetime.date | None]],
     def finished() -> Iterator[ArticleExtraction | ExtractionFailed]:
         while pending and len(pending[0].docs) == len(pending[0].offsets):
             done = pending.popleft()
-            if done.failed is not None:
-                yield done.failed
-                continue
-            try:
-                one_reading_per_article(done.docs)
-                extraction = extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
-            except MemoryError:
-                raise
-            except Exception as error:   # the rules met a text they did not foresee
-                extraction = ExtractionFailed.of(error)
-            yield extraction
+            yield done.failed or _or_failed(_finish_article, nlp, done)
 
     for doc in nlp.pipe(lines(), batch_size=batch_size or nlp.batch_size):
         yield from finished()  # articles without a line
         pending[0].docs.append(doc)
         yield from finished()
     yield from finished()
+
+
+def _finish_article(nlp, done: _Pending) -> ArticleExtraction:
+    """An article whose lines are all parsed, through the rules: one reading per article, then
+    its mentions and facts."""
+    one_reading_per_article(done.docs)
+    return extract_article(nlp, list(zip(done.offsets, done.docs)), published=done.published)
+
+
+def _or_failed(step: Callable[..., Any], *args: Any) -> Any:
+    """step(*args), or an ExtractionFailed if it raises: a step of the per-article work meeting a
+    text nobody foresaw costs that article alone. Out of memory is the whole build's problem."""
+    try:
+        return step(*args)
+    except MemoryError:
+        raise
+    except Exception as error:
+        return ExtractionFailed.of(error)
 
 
 @dataclass

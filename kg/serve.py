@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 import shutil
 import signal
 import socket
@@ -35,9 +34,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from kg.processes import die_with_parent
 from kg.store import (GraphLoadError, MakingStopped, OxigraphNotFound, StoreFolderError, find_oxigraph, keep_store,
-                      make_store)
+                      make_store, oxigraph_child)
 
 __all__ = ["serve", "cli_serve"]
 
@@ -62,10 +60,10 @@ def _cannot_listen(host: str, port: int) -> str | None:
     """Why a server could not listen at host:port (another one is there), or None. Bound as
     servers bind (SO_REUSEADDR), so that the connections a stopped server left closing do not count."""
     try:
-        family = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0][0]
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host.strip("[]"), port))
+            probe.bind((host, port))
     except OSError as err:
         return err.strerror or str(err)
     return None
@@ -74,7 +72,7 @@ def _cannot_listen(host: str, port: int) -> str | None:
 def _listening(host: str, port: int) -> bool:
     """Whether something accepts connections at host:port."""
     try:
-        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -90,7 +88,8 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     graph = Path(graph)
     if not graph.is_file():
         raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
-    taken = _cannot_listen(host, port)
+    address = host.strip("[]")   # an IPv6 address as sockets take it
+    taken = _cannot_listen(address, port)
     if taken:   # said before the store is made, which can take a minute
         print(f"kg serve: cannot listen on {host}:{port}: {taken}", file=sys.stderr)
         return 1
@@ -143,13 +142,11 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             "--union-default-graph",
             "--timeout-s", str(timeout),
         ]
-        # A session of its own: a Ctrl-C in the terminal reaches the child only through us. Its
-        # errors in one line (a port in use), without Rust's backtrace where RUST_BACKTRACE is set.
-        child = subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent,
-                                 env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"})
+        # A session of its own: a Ctrl-C in the terminal reaches the child only through us.
+        child = subprocess.Popen(command, start_new_session=True, **oxigraph_child())
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         # Announced once it listens: a server that cannot (a port in use) says why and ends unannounced.
-        while child.poll() is None and not stopping and not _listening(host, port):
+        while child.poll() is None and not stopping and not _listening(address, port):
             time.sleep(0.05)
         if child.poll() is None and not stopping:
             print(

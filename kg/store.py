@@ -54,7 +54,7 @@ from kg.terms import TermConverter
 
 __all__ = [
     "REPO_ROOT", "CONTEXT_FILE", "CONTEXT_IRI", "STORE_SUFFIX", "GraphLoadError", "MakingStopped",
-    "OxigraphNotFound", "StoreFolderError", "find_oxigraph", "keep_store", "kept_store",
+    "OxigraphNotFound", "StoreFolderError", "find_oxigraph", "oxigraph_child", "keep_store", "kept_store",
     "load_graph", "make_store", "open_store", "store_folder",
 ]
 
@@ -251,6 +251,12 @@ def find_oxigraph() -> Path:
     )
 
 
+def oxigraph_child() -> dict[str, Any]:
+    """The subprocess options every `oxigraph` that kg runs gets: it ends with kg (die_with_parent),
+    and says its errors in one line, without Rust's backtrace where RUST_BACKTRACE is set."""
+    return {"preexec_fn": die_with_parent, "env": {**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}}
+
+
 def _oxigraph_error(stderr: str) -> str:
     """The line that says why `oxigraph` failed, without its progress lines and backtrace."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -296,9 +302,7 @@ def _load_into(path: Path, fmt: ox.RdfFormat, source: dict[str, Any], location: 
             ["optimize", "--location", str(location)],
         )
         for step in steps:
-            done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True,
-                                  env={**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"},
-                                  preexec_fn=die_with_parent)
+            done = subprocess.run([str(oxigraph), *step], capture_output=True, text=True, **oxigraph_child())
             if done.returncode < 0:  # stopped by a signal: Ctrl-C, which reached us too, or another
                 raise MakingStopped(f"{location}: making the store was stopped by {signal_name(-done.returncode)}")
             if done.returncode != 0:
