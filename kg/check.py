@@ -133,9 +133,6 @@ def load_dataset(path: Path | str) -> Dataset:
     the reasoner's input and the provenance check read graph by graph; its default graph holds
     only the triples of no named graph. GraphUnreadable (one line, naming the file) if it cannot
     be read. Read by kg.store.load_graph: any format it reads, with its safeguards."""
-    path = Path(path)
-    if not path.is_file():
-        raise GraphUnreadable(f"{path}: no such file (run `kg build` first?)")
     try:
         return load_graph(path, engine="rdflib", default_union=False)
     except GraphLoadError as error:

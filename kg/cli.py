@@ -102,6 +102,18 @@ _seconds = _number(float, lambda s: 0 < s < float("inf"), "a number of seconds a
 _port = _number(int, lambda n: 1 <= n <= 65535, "a port from 1 to 65535")
 
 
+def _no_graph(args: argparse.Namespace) -> str | None:
+    """What to say when the command reads a graph (--graph) and there is no file there: said here,
+    once, in the same words for every command; anything else wrong with the file its command says."""
+    graph = getattr(args, "graph", None)
+    try:
+        if graph is None or graph.exists():
+            return None
+    except OSError:
+        return None
+    return f"{graph}: no such file; run `kg build` first or pass --graph"
+
+
 def _graph_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH,
                         help=f"the graph file to read: .trig, .nq, .ttl, .nt, .jsonld or .rdf (default: {DEFAULT_GRAPH})")
@@ -191,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The `kg` command, in this process; returns the exit code (130 after Ctrl-C, 143 after SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    missing = _no_graph(args)
+    if missing:
+        return fail(args.command, missing)
     in_main_thread = threading.current_thread() is threading.main_thread()   # where handlers can be set
     previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:

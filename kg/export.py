@@ -25,7 +25,6 @@ import json
 import re
 import sys
 from itertools import chain, islice
-from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Protocol
 
 import pyoxigraph as ox
@@ -427,8 +426,6 @@ def cli_export(args: argparse.Namespace) -> int:
     try:
         dataset = load_graph(args.graph)
     except GraphLoadError as err:
-        if not Path(args.graph).exists():
-            return fail("export", f"{args.graph}: no such file; run `kg build` first or pass --graph")
         return fail("export", str(err))
     try:
         if args.output is None:

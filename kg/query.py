@@ -606,8 +606,6 @@ def cli_query(args: argparse.Namespace) -> int:
             )
         dataset, seconds = _load(Path(args.graph), args.store)
     except (QueryNotFound, BindingError, GraphLoadError) as err:
-        if isinstance(err, GraphLoadError) and not Path(args.graph).exists():
-            return fail("query", f"{args.graph}: no such file; run `kg build` first or pass --graph")
         return fail("query", str(err))
     if seconds is not None and seconds > SLOW_LOAD_S:  # every run reads the whole graph: say how not to
         print(f"kg query: reading {args.graph} took {seconds:.0f} s; `--store disk` keeps it on disk for the next "

@@ -86,8 +86,6 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
     """
     oxigraph = find_oxigraph()
     graph = Path(graph)
-    if not graph.is_file():
-        raise GraphLoadError(f"{graph}: no such file; run `kg build` first or pass --graph")
     address = host.strip("[]")   # an IPv6 address as sockets take it
     taken = _cannot_listen(address, port)
     if taken:   # said before the store is made, which can take a minute

@@ -499,6 +499,20 @@ GRAPH_COMMANDS = {
 }
 
 
+@pytest.mark.parametrize("command", sorted(GRAPH_COMMANDS))
+def test_every_command_says_alike_that_there_is_no_graph_yet(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.chdir(tmp_path)   # a newcomer's first command, before any `kg build`: the default build/graph.trig
+    assert main(GRAPH_COMMANDS[command]) == 2
+    assert main([*GRAPH_COMMANDS[command], "--graph", "elsewhere/graph.nt"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        f"kg {command}: build/graph.trig: no such file; run `kg build` first or pass --graph",
+        f"kg {command}: elsewhere/graph.nt: no such file; run `kg build` first or pass --graph",
+    ]
+    assert list(tmp_path.iterdir()) == []   # nothing made on the way (no output folder, no store)
+
+
 def _run_refused(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2, (done.stdout, done.stderr)
