@@ -4,20 +4,92 @@
 `write_atomically` writes several files that way, all renamed together or none; `kg build`'s
 outputs and cache entries, `kg export -o`, `kg check`'s SHACL report and `kg viz`'s pictures
 use it.
+
+A kg killed outright (SIGKILL: the out-of-memory killer, `kill -9`) removes nothing: its
+temporaries stay, hidden beside the files they were for, 220 MB for the TriG of 10,000 articles
+and 1.5 GB for its store (kg.store). So a kg holds a lock on each of its temporaries while it is
+in use (`claim`), and the next write of the same file removes those nobody holds
+(`remove_abandoned`).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import stat
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-__all__ = ["signals_held", "temp_beside", "write_atomically"]
+try:
+    import fcntl
+except ImportError:   # Windows: no flock; temporaries left by a killed kg stay
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["ABANDONED_AFTER_S", "claim", "remove_abandoned", "signals_held", "temp_beside", "write_atomically"]
+
+#: How long a temporary nobody holds must have been left unchanged before it is taken for
+#: abandoned: a kg claims its own within microseconds of making it.
+ABANDONED_AFTER_S = 60.0
+
+
+def claim(fd: int) -> None:
+    """Hold the temporary file or folder open at `fd` for as long as the descriptor, or a
+    duplicate of it, stays open (an flock): remove_abandoned leaves it alone. The kernel lets go
+    of it when the process ends, however it ends. On a file system without locks, nothing is held
+    (and remove_abandoned, unable to lock, removes nothing there)."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass
+
+
+def _temporaries(name: str) -> re.Pattern[str]:
+    """The names of kg's temporaries for the file or folder `name`, as tempfile makes them:
+    files .NAME.XXXXXXXX.tmp (temp_beside), folders .NAME.XXXXXXXX and .NAME.old.XXXXXXXX (kg.store)."""
+    return re.compile(rf"\.{re.escape(name)}\.(?:[a-z0-9_]{{8}}\.tmp|(?:old\.)?[a-z0-9_]{{8}})")
+
+
+def remove_abandoned(path: Path) -> list[Path]:
+    """Remove the temporaries kg made beside `path` (for it) that no running kg holds and that
+    nothing has changed for ABANDONED_AFTER_S: what a kg killed outright left. Returns them.
+    Anything else beside `path` is left, whatever its name; so is all that cannot be removed."""
+    if fcntl is None:
+        return []
+    pattern = _temporaries(path.name)
+    try:
+        names = [name for name in os.listdir(path.parent) if pattern.fullmatch(name)]
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        left = path.parent / name
+        try:
+            fd = os.open(left, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            made_so = stat.S_ISREG(info.st_mode) if name.endswith(".tmp") else stat.S_ISDIR(info.st_mode)
+            if not made_so or time.time() - info.st_mtime < ABANDONED_AFTER_S:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(left)
+            else:
+                left.unlink()
+            removed.append(left)
+        except OSError:   # held by a running kg (BlockingIOError), or not ours to remove
+            continue
+        finally:
+            os.close(fd)
+    return removed
 
 
 def temp_beside(path: Path) -> tuple[int, str]:
@@ -42,35 +114,44 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
     is not a regular file (/dev/stdout, a named pipe) is written to directly, as it is.
     """
     written: list[tuple[str, Path]] = []
+    claims: list[int] = []   # a descriptor of each temporary file, holding its claim until it is renamed
     try:
-        for path, data in files.items():
-            target, mode = _target(path)
-            if mode is not None and not stat.S_ISREG(mode):
-                with open(target, "wb") as handle:
-                    _write(handle, data)
-                continue
-            with signals_held():  # a temporary file is made and recorded for removal, or not made
-                fd, tmp = temp_beside(target)
-                written.append((tmp, target))
-            if mode is not None:
-                os.chmod(tmp, stat.S_IMODE(mode))
-            with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-                _write(handle, data)
-                handle.flush()
-                if durable:
-                    os.fsync(handle.fileno())
-    except BaseException:
-        for tmp, _ in written:
-            Path(tmp).unlink(missing_ok=True)
-        raise
-    # The renames run with Ctrl-C held back, so they happen all together or not at all.
-    with signals_held():
         try:
-            for tmp, path in written:
-                os.replace(tmp, path)
-        finally:
+            for path, data in files.items():
+                target, mode = _target(path)
+                if mode is not None and not stat.S_ISREG(mode):
+                    with open(target, "wb") as handle:
+                        _write(handle, data)
+                    continue
+                if durable:   # the few large files; a cache entry's leftover is a few hundred bytes
+                    remove_abandoned(target)
+                with signals_held():  # a temporary file is made and recorded for removal, or not made
+                    fd, tmp = temp_beside(target)
+                    written.append((tmp, target))
+                    claims.append(os.dup(fd))
+                claim(fd)
+                if mode is not None:
+                    os.chmod(tmp, stat.S_IMODE(mode))
+                with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+                    _write(handle, data)
+                    handle.flush()
+                    if durable:
+                        os.fsync(handle.fileno())
+        except BaseException:
             for tmp, _ in written:
                 Path(tmp).unlink(missing_ok=True)
+            raise
+        # The renames run with Ctrl-C held back, so they happen all together or not at all.
+        with signals_held():
+            try:
+                for tmp, path in written:
+                    os.replace(tmp, path)
+            finally:
+                for tmp, _ in written:
+                    Path(tmp).unlink(missing_ok=True)
+    finally:
+        for fd in claims:
+            os.close(fd)
 
 
 def _target(path: Path) -> tuple[Path, int | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import stat
@@ -11,6 +12,14 @@ import time
 import pytest
 
 from kg.files import signals_held, write_atomically
+
+TWO_MINUTES_AGO = time.time() - 120
+
+
+def _left(path, content=b"half a graph", *, when=TWO_MINUTES_AGO):
+    path.write_bytes(content)
+    os.utime(path, (when, when))
+    return path
 
 
 def test_files_are_replaced_together_and_a_failure_leaves_the_previous_ones(tmp_path):
@@ -25,6 +34,39 @@ def test_files_are_replaced_together_and_a_failure_leaves_the_previous_ones(tmp_
         write_atomically({first: b"new a\n", second: fails})
     assert (first.read_bytes(), second.read_bytes()) == (b"old a\n", b"old b\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]   # no temporary file
+
+
+def test_a_write_removes_the_temporaries_a_killed_kg_left_beside_its_file(tmp_path):
+    target = tmp_path / "graph.trig"
+    target.write_bytes(b"old graph\n")
+    _left(tmp_path / ".graph.trig.k1lled_0.tmp")                       # a kg killed while writing it
+    running = _left(tmp_path / ".graph.trig.running0.tmp")             # another kg writing it now
+    _left(tmp_path / ".graph.trig.y0ung000.tmp", when=time.time())     # one a kg has only just made
+    _left(tmp_path / ".graph.trig.bak")                                # the user's own
+    (tmp_path / ".graph.trig.oxigraph.abcdefgh").mkdir()               # a store's, not this file's
+    with open(running, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        write_atomically({target: b"new graph\n"})
+    assert target.read_bytes() == b"new graph\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".graph.trig.bak", ".graph.trig.oxigraph.abcdefgh", ".graph.trig.running0.tmp", ".graph.trig.y0ung000.tmp",
+        "graph.trig"]
+
+
+def test_a_temporary_is_held_while_it_is_written_and_until_it_is_renamed(tmp_path):
+    first, second = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    seen = []
+
+    def second_file(handle):
+        (temporary,) = tmp_path.glob(".a.ttl.*.tmp")   # written, not yet renamed
+        with open(temporary, "rb") as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        seen.append(temporary.name)
+        handle.write(b"b\n")
+
+    write_atomically({first: b"a\n", second: second_file})
+    assert len(seen) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["a.ttl", "b.ttl"]
 
 
 def test_a_symbolic_link_is_followed_and_kept(tmp_path):
