@@ -8,11 +8,26 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def alive() -> Callable[[str | int], bool]:
+    """Whether the process of a pid exists and is not a zombie (ended, its parent not yet told),
+    read from /proc: for the tests that kill kg and watch what it leaves running."""
+
+    def alive(pid: str | int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    return alive
 
 
 @pytest.fixture(scope="session")

@@ -359,7 +359,7 @@ def test_a_worker_killed_is_said_in_one_line_and_its_neighbours_work_is_kept(cor
     assert finish(out, corpus.many, capsys) == corpus.many_clean
 
 
-def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path):
+def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path, alive):
     """kg killed by SIGKILL (the out-of-memory killer) can stop nothing: its workers, each holding
     a model, waited on for ever for work; the kernel now ends them (PR_SET_PDEATHSIG)."""
     process = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", str(corpus.many), "--out",
@@ -375,9 +375,9 @@ def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path):
         process.kill()
         process.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert [pid for pid in workers if _alive(pid)] == []
+        assert [pid for pid in workers if alive(pid)] == []
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)   # whatever of the group is left
@@ -386,12 +386,6 @@ def test_the_workers_of_a_build_killed_outright_end_with_it(corpus, tmp_path):
         process.wait()
 
 
-def _alive(pid: str) -> bool:
-    """A process that exists and is not a zombie (ended, its parent not yet told)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 # --------------------------------------------------------------------------- the cache

@@ -366,7 +366,7 @@ def test_json_nested_too_deeply_is_a_load_error(tmp_path):
         load_graph(deep)
 
 
-def test_an_oxigraph_left_alone_by_a_killed_kg_stops_and_its_folder_goes_at_the_next_making(tmp_path):
+def test_an_oxigraph_left_alone_by_a_killed_kg_stops_and_its_folder_goes_at_the_next_making(tmp_path, alive):
     """kg killed outright (SIGKILL, the out-of-memory killer) while `oxigraph load` makes its store:
     the kernel tells the load to stop (PR_SET_PDEATHSIG) instead of leaving it running on."""
     import signal
@@ -385,9 +385,9 @@ def test_an_oxigraph_left_alone_by_a_killed_kg_stops_and_its_folder_goes_at_the_
         process.kill()
         process.wait(timeout=30)
         deadline = time.monotonic() + 5
-        while Path(f"/proc/{children[0]}").exists() and "Z" not in _state(children[0]) and time.monotonic() < deadline:
+        while alive(children[0]) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not Path(f"/proc/{children[0]}").exists() or "Z" in _state(children[0])   # gone (or only a zombie)
+        assert not alive(children[0])   # gone (or only a zombie)
     finally:
         process.stderr.close()
         try:
@@ -405,12 +405,6 @@ def test_an_oxigraph_left_alone_by_a_killed_kg_stops_and_its_folder_goes_at_the_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["large.nt", "large.nt.oxigraph"]
 
 
-def _state(pid: str) -> str:
-    """A process's state letter from /proc (Z: a zombie), or "gone"."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return "gone"
 
 
 def test_folder_that_cannot_hold_a_store_is_a_store_folder_error(graph_copy, monkeypatch):
