@@ -59,7 +59,8 @@ def _temporaries(name: str) -> re.Pattern[str]:
 def remove_abandoned(path: Path) -> list[Path]:
     """Remove the temporaries kg made beside `path` (for it) that no running kg holds and that
     nothing has changed for ABANDONED_AFTER_S: what a kg killed outright left. Returns them.
-    Anything else beside `path` is left, whatever its name; so is all that cannot be removed."""
+    Only names of the shapes tempfile gives them are looked at (_temporaries), a file only where
+    kg makes files and a folder only where it makes folders; what cannot be removed is left."""
     if fcntl is None:
         return []
     pattern = _temporaries(path.name)
