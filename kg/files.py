@@ -7,8 +7,8 @@ use it.
 
 A kg killed outright (SIGKILL: the out-of-memory killer, `kill -9`) removes nothing: its
 temporaries stay, hidden beside the files they were for, 220 MB for the TriG of 10,000 articles
-and 1.5 GB for its store (kg.store). So a kg holds a lock on each of its temporaries while it is
-in use (`claim`), and the next write of the same file removes those nobody holds
+and 1.5 GB for its store (kg.store). So a kg holds a lock on each of these temporaries while it
+is in use (`claim`), and the next write of the same file removes those nobody holds
 (`remove_abandoned`).
 """
 
@@ -38,16 +38,26 @@ __all__ = ["ABANDONED_AFTER_S", "claim", "remove_abandoned", "signals_held", "te
 ABANDONED_AFTER_S = 60.0
 
 
-def claim(fd: int) -> None:
-    """Hold the temporary file or folder open at `fd` for as long as the descriptor, or a
-    duplicate of it, stays open (an flock): remove_abandoned leaves it alone. The kernel lets go
-    of it when the process ends, however it ends. On a file system without locks, nothing is held
-    (and remove_abandoned, unable to lock, removes nothing there)."""
-    if fcntl is not None:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            pass
+def claim(path: Path) -> int:
+    """Hold the temporary file or folder at `path` (an flock on it) for as long as the descriptor
+    returned stays open, for the caller to close: remove_abandoned leaves it alone. The kernel lets
+    go of it when the process ends, however it ends. On a file system without locks, nothing is
+    held (and remove_abandoned, unable to lock, removes nothing there)."""
+    fd = os.open(path, os.O_RDONLY)
+    _lock(fd)
+    return fd
+
+
+def _lock(fd: int) -> bool:
+    """Take the flock of what `fd` is open on, without waiting: whether it was taken (False: a
+    running kg holds it, or the file system has no locks)."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _temporaries(name: str) -> re.Pattern[str]:
@@ -78,15 +88,14 @@ def remove_abandoned(path: Path) -> list[Path]:
         try:
             info = os.fstat(fd)
             made_so = stat.S_ISREG(info.st_mode) if name.endswith(".tmp") else stat.S_ISDIR(info.st_mode)
-            if not made_so or time.time() - info.st_mtime < ABANDONED_AFTER_S:
+            if not made_so or time.time() - info.st_mtime < ABANDONED_AFTER_S or not _lock(fd):
                 continue
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if stat.S_ISDIR(info.st_mode):
                 shutil.rmtree(left)
             else:
                 left.unlink()
             removed.append(left)
-        except OSError:   # held by a running kg (BlockingIOError), or not ours to remove
+        except OSError:   # not ours to remove
             continue
         finally:
             os.close(fd)
@@ -115,7 +124,7 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
     is not a regular file (/dev/stdout, a named pipe) is written to directly, as it is.
     """
     written: list[tuple[str, Path]] = []
-    claims: list[int] = []   # a descriptor of each temporary file, holding its claim until it is renamed
+    claims: list[int] = []   # a descriptor of each durable temporary, holding its claim until it is renamed
     try:
         try:
             for path, data in files.items():
@@ -124,13 +133,15 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
                     with open(target, "wb") as handle:
                         _write(handle, data)
                     continue
-                if durable:   # the few large files; a cache entry's leftover is a few hundred bytes
+                # Only the few large files are claimed and swept: a cache entry's leftover is a few
+                # hundred bytes, and the build writes thousands of them.
+                if durable:
                     remove_abandoned(target)
                 with signals_held():  # a temporary file is made and recorded for removal, or not made
                     fd, tmp = temp_beside(target)
                     written.append((tmp, target))
-                    claims.append(os.dup(fd))
-                claim(fd)
+                    if durable:
+                        claims.append(claim(Path(tmp)))
                 if mode is not None:
                     os.chmod(tmp, stat.S_IMODE(mode))
                 with os.fdopen(fd, "wb", buffering=1 << 20) as handle:

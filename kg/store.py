@@ -332,11 +332,11 @@ def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> N
     remove_abandoned(folder)   # what a kg killed while making it left (1.5 GB at 10,000 articles)
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-        held = os.open(work, os.O_RDONLY)
     except OSError as err:
         raise StoreFolderError(f"{folder.parent}: cannot keep a store there: {err.strerror or err}") from None
-    claim(held)
+    held: int | None = None
     try:
+        held = claim(work)
         _load_into(path, fmt, source, work / "store")
         (work / _SOURCE_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         umask = os.umask(0)
@@ -357,7 +357,8 @@ def _make_kept_store(path: Path, fmt: ox.RdfFormat, source: dict[str, Any]) -> N
         raise StoreFolderError(f"{folder}: cannot make the store: {err.strerror or err}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        os.close(held)
+        if held is not None:
+            os.close(held)
 
 
 def kept_store(path: Path | str) -> Path | None:
