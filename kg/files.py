@@ -24,7 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Any, Callable, Iterator
 
 try:
     import fcntl
@@ -149,18 +149,19 @@ def write_atomically(files: dict[Path, bytes | Callable[[IO[bytes]], None]], *, 
                     handle.flush()
                     if durable:
                         os.fsync(handle.fileno())
+            # The renames run with Ctrl-C held back, so they happen all together or not at all. A
+            # signal that came before the hold is raised as it begins: the temporaries go then too.
+            with signals_held():
+                try:
+                    for tmp, path in written:
+                        os.replace(tmp, path)
+                finally:
+                    for tmp, _ in written:
+                        Path(tmp).unlink(missing_ok=True)
         except BaseException:
             for tmp, _ in written:
                 Path(tmp).unlink(missing_ok=True)
             raise
-        # The renames run with Ctrl-C held back, so they happen all together or not at all.
-        with signals_held():
-            try:
-                for tmp, path in written:
-                    os.replace(tmp, path)
-            finally:
-                for tmp, _ in written:
-                    Path(tmp).unlink(missing_ok=True)
     finally:
         for fd in claims:
             os.close(fd)
@@ -208,8 +209,14 @@ def signals_held() -> Iterator[None]:
         yield
         return
     received: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, _frame: received.append(signum))
+    except BaseException:   # a signal that came before the hold, its handler run as the hold began
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        raise
     _HELD = received
     try:
         yield

@@ -69,6 +69,33 @@ def test_a_temporary_is_held_while_it_is_written_and_until_it_is_renamed(tmp_pat
     assert len(seen) == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["a.ttl", "b.ttl"]
 
 
+@pytest.mark.parametrize("call", [5, 6], ids=["as-int-is-swapped", "as-term-is-swapped"])
+def test_a_signal_that_came_just_before_the_renames_leaves_no_temporary(tmp_path, monkeypatch, call):
+    # Python runs a pending signal's handler inside signal.signal(): a Ctrl-C heard just before
+    # the renames' hold is raised as the hold swaps the handlers (calls 1-4 are the first hold's).
+    # CI once found a cache entry's temporary left so, after a Ctrl-C to a 2-process build.
+    import kg.files
+
+    target = tmp_path / "entry.json"
+    target.write_bytes(b"old\n")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    real, calls = signal.signal, []
+
+    def pending_ctrl_c(sig, handler):
+        calls.append(sig)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        return real(sig, handler)
+
+    monkeypatch.setattr(kg.files.signal, "signal", pending_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically({target: b"new\n"}, durable=False)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
+    assert target.read_bytes() == b"old\n"
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
 def test_a_symbolic_link_is_followed_and_kept(tmp_path):
     target = tmp_path / "real.ttl"
     target.write_bytes(b"old\n")
