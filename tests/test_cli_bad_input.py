@@ -513,6 +513,14 @@ def test_every_command_says_alike_that_there_is_no_graph_yet(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []   # nothing made on the way (no output folder, no store)
 
 
+def test_python_dash_m_kg_is_the_kg_command(tmp_path):
+    # Where pip's script folder is not on PATH, `python -m kg` must do what `kg` does.
+    done = subprocess.run([sys.executable, "-m", "kg", "query", "cast"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "kg query: build/graph.trig: no such file; run `kg build` first or pass --graph\n"
+
+
 def _run_refused(command: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2, (done.stdout, done.stderr)
