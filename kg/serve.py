@@ -7,7 +7,8 @@ there is none or the file has changed since; then runs
 all named graphs as the default graph (as `kg query` does), updates are refused, and a query
 that runs longer than the timeout is stopped by the server. It listens on 127.0.0.1 unless told
 otherwise. Ctrl-C (SIGINT) or SIGTERM is forwarded to the server; `kg serve` waits for it to
-stop and exits 0, leaving the store for the next run. While the store is being made, either
+stop and ends by that signal, as every kg command does (a shell says 130 or 143), leaving the
+store for the next run. While the store is being made, either
 stops the making at once (a tenth of a second), leaving nothing half-made. When the graph's
 folder cannot keep a store, a store of its own is made in a temporary folder, removed at the end.
 
@@ -81,8 +82,10 @@ def _listening(host: str, port: int) -> bool:
 def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int = 30) -> int:
     """Serve `graph` read-only at http://HOST:PORT/query until SIGINT or SIGTERM; the exit code.
 
-    0 after a clean stop (Ctrl-C or SIGTERM), the server's own exit code (or 1) if it stopped
-    by itself, 2 if the graph or the oxigraph executable is missing.
+    After a stop by Ctrl-C or SIGTERM, and the server's with it, 128 + the signal's number (130,
+    143), as every kg command gives (kg.cli.run then ends by that signal, so that a script that
+    ran kg serve stops too); the server's own exit code (or 1) if it stopped by itself; 2 if the
+    graph or the oxigraph executable is missing.
     """
     oxigraph = find_oxigraph()
     graph = Path(graph)
@@ -129,7 +132,7 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
         preparing = False
         if stopping:  # a signal came after the making, before the server started
             print("kg serve: stopped", file=sys.stderr)
-            return 0
+            return 128 + stopping[0]
         if not _is_loopback(host):
             print(f"kg serve: warning: listening on {host}, reachable from other machines", file=sys.stderr)
         bind = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
@@ -169,12 +172,12 @@ def serve(graph: Path, host: str = "127.0.0.1", port: int = 7878, timeout: int =
             child.wait()
         if stopping:
             print("kg serve: stopped", file=sys.stderr)
-            return 0
+            return 128 + stopping[0]
         print(f"kg serve: the server stopped by itself (exit code {child.returncode})", file=sys.stderr)
         return child.returncode or 1
     except _Stopped:  # a signal while the store was found or made
         print("kg serve: stopped", file=sys.stderr)
-        return 0
+        return 128 + stopping[0]
     finally:
         if child is not None and child.poll() is None:
             child.kill()

@@ -431,10 +431,10 @@ SERVE = ["serve"]   # stopped before it listens
 @pytest.mark.parametrize("command, group, signal_name, said", [
     # A terminal's Ctrl-C reaches the whole process group: kg and the `oxigraph load` it runs.
     (QUERY_ON_DISK, True, "SIGINT", (-2, "kg: interrupted; the previous output was left as it was.\n")),
-    (SERVE, True, "SIGINT", (0, "kg serve: stopped\n")),
+    (SERVE, True, "SIGINT", (-2, "kg serve: stopped\n")),
     # `kill`, `timeout` or a service manager (`docker stop`, `systemctl stop`) sends SIGTERM to
     # kg alone: the `oxigraph load` it runs does not hear it, and kg stops it.
-    (SERVE, False, "SIGTERM", (0, "kg serve: stopped\n")),
+    (SERVE, False, "SIGTERM", (-15, "kg serve: stopped\n")),
     (QUERY_ON_DISK, False, "SIGTERM", (-15, "kg: terminated; the previous output was left as it was.\n")),
 ], ids=["query-ctrl-c", "serve-ctrl-c", "serve-sigterm", "query-sigterm"])
 def test_a_stop_while_the_store_is_made_stops_at_once_and_leaves_nothing(tmp_path, command, group, signal_name, said):
