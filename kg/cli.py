@@ -114,9 +114,9 @@ def _no_graph(args: argparse.Namespace) -> str | None:
     return f"{graph}: no such file; run `kg build` first or pass --graph"
 
 
-def _graph_option(parser: argparse.ArgumentParser) -> None:
+def _graph_option(parser: argparse.ArgumentParser, formats: str = ".trig, .nq, .ttl, .nt, .jsonld or .rdf") -> None:
     parser.add_argument("--graph", type=Path, default=DEFAULT_GRAPH,
-                        help=f"the graph file to read: .trig, .nq, .ttl, .nt, .jsonld or .rdf (default: {DEFAULT_GRAPH})")
+                        help=f"the graph file to read: {formats} (default: {DEFAULT_GRAPH})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,14 +171,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_count, default=30, help="query timeout in seconds (default: 30)")
     p.set_defaults(func=_cmd_serve)
 
-    p = sub.add_parser("check", help="OWL reasoning (HermiT) and SHACL validation of a graph")
-    _graph_option(p)
+    p = sub.add_parser("check", help="OWL reasoning (HermiT), SHACL validation and the facts' provenance")
+    _graph_option(p, ".trig or .nq, which hold the claims it checks")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("viz", help="draw the graph: PNG, SVG and an interactive HTML page")
     _graph_option(p)
     p.add_argument("--focus", help="draw only the neighbourhood of this entity (a label or IRI)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for graph.png, graph.svg and graph.html (default: build/)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for graph.png, graph.svg and graph.html, or graph-NAME.* with --focus (default: build/)")
     p.add_argument("--max-entities", type=_count, default=300, metavar="N",
                    help="draw at most the N best-connected entities (default: 300; a layout of thousands takes minutes)")
     p.set_defaults(func=_cmd_viz)
