@@ -122,6 +122,23 @@ CASES = [
         id="respectively-pairs-in-order",
     ),
     # --- cast
+    # "stars in" that the small model reads as a compound noun ("Marisol Ventura stars"), with no
+    # verb whose subject the name is: found by the words' sequence
+    pytest.param(
+        "Marisol Ventura stars in Ballerina.",
+        {("hasCastMember", "Ballerina", "Marisol Ventura")},
+        id="stars-in-read-as-a-noun",
+    ),
+    pytest.param(
+        "Nadia Ferreira co-stars in Ballerina.",
+        {("hasCastMember", "Ballerina", "Nadia Ferreira")},
+        id="co-stars-in",
+    ),
+    pytest.param(
+        "Ballerina opens in June. Nadia Ferreira stars in the film.",
+        {("hasCastMember", "Ballerina", "Nadia Ferreira")},
+        id="stars-in-the-film-read-as-a-compound",
+    ),
     pytest.param(
         "Ballerina, starring Nadia Ferreira, opens in June.",
         {("hasCastMember", "Ballerina", "Nadia Ferreira")},
@@ -367,6 +384,8 @@ NEGATIVE = [
                  id="the-first-film-is-not-the-main-work"),
     pytest.param("Ballerina cast:\nHugo Castellanos as director\n", "performance", id="as-director-is-no-character"),
     pytest.param("Ballerina cast:\nDmitri Volkov as TBA\n", "performance", id="as-TBA-is-no-character"),
+    pytest.param("Hollywood stars in Prague watched Ballerina.", "hasCastMember", id="stars-in-a-place"),
+    pytest.param("Ballerina stars in Prague.", "hasCastMember", id="a-work-stars-in-a-place"),
 ]
 
 
