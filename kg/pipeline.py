@@ -946,12 +946,15 @@ def summary(result: BuildResult) -> str:
         digest = Digest()
         for _ in result.quads(digest):
             pass
-    lines.append("entities: " + ", ".join(f"{n} {c}" for c, n in sorted(digest.classes.items(), key=lambda kv: (-kv[1], kv[0]))))
+    lines.append("entities: " + (", ".join(f"{n} {c}" for c, n in sorted(digest.classes.items(), key=lambda kv: (-kv[1], kv[0])))
+                                 or "none in a fact"))
     default = ox.DefaultGraph()
     facts = Counter({p.value.rsplit("#", 1)[-1]: sum(1 for _ in digest.view.quads_for_pattern(None, p, None, default))
                      for p in digest.stated})
-    lines.append(f"facts: {sum(facts.values())} distinct, {digest.claims} claims; "
-                 + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0]))))
+    said = f"facts: {sum(facts.values())} distinct, {digest.claims} claim{'' if digest.claims == 1 else 's'}"
+    if facts:
+        said += "; " + ", ".join(f"{r} {n}" for r, n in sorted(facts.items(), key=lambda kv: (-kv[1], kv[0])))
+    lines.append(said)
     lines.extend(_conflict_lines(digest))
     for problem in result.problems:
         lines.append(f"skipped: {problem}")

@@ -17,7 +17,7 @@ from rdflib import Dataset
 import kg.export
 from kg.cli import main
 from kg.evaluate import evaluate, load_gold
-from kg.pipeline import build, write_outputs
+from kg.pipeline import build, summary, write_outputs
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GOLD = Path(__file__).resolve().parent / "gold"
@@ -426,3 +426,14 @@ def test_articles_extracted_in_spacys_memory_zones_give_the_same_records_and_lea
     assert "Vostrikh Quelmarra" in {m.text for m in zoned[-1].mentions}
     assert "Vostrikh" not in nlp.vocab.strings
     assert len(nlp.vocab.strings) == strings
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Ballerina was directed by Dana Kroll.\n",
+     ["entities: 1 Film, 1 Person", "facts: 1 distinct, 1 claim; directedBy 1"]),
+    ("Nothing about a film here, said Marisol Ventura.\n",
+     ["entities: none in a fact", "facts: 0 distinct, 0 claims"]),
+], ids=["one-fact", "no-fact"])
+def test_the_summary_of_a_build_with_one_fact_or_none_reads_as_english(build_articles, text, said):
+    lines = summary(build_articles({"a.txt": (text, "")})).splitlines()
+    assert lines == ["articles: 1 read", *said, "conflicts: 0"]
