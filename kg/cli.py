@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="the query itself, inline")
     _graph_option(p)
     p.add_argument("--bind", action="append", default=[], metavar="VAR=VALUE",
-                   help="bind a variable: an IRI (<...>, http(s)://..., or prefixed as the table shows it: fkr:work/ballerina), else a plain literal")
+                   help="bind a variable: an IRI (<...>, http(s)://..., or prefixed as the table shows it: fkr:work/ballerina), "
+                        "a literal as Turtle writes it (\"2025-06-06\"^^xsd:date, \"Ballerina\"@en), else a plain literal")
     p.add_argument("--format", choices=["table", "csv", "tsv", "json"], default="table",
                    help="how to print the answer (default: table; csv, tsv and json give every value in full)")
     p.add_argument("--timeout", type=_seconds, default=30.0, help="seconds before the query is stopped (default: 30)")

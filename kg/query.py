@@ -56,6 +56,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Identifier
+from rdflib.util import from_n3
 
 from kg.cli import EXIT_OK, EXIT_PARTIAL, fail, silence_stdout
 from kg.inline import run_inlined
@@ -91,7 +92,10 @@ _XSD_STRING = str(XSD.string)
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A prefixed name as the table format writes IRIs (see _short): a prefix, a colon, no space.
-_PREFIXED = re.compile(r"[a-z]+:\S+")
+_PREFIXED = re.compile(r"([a-z]+):\S+")
+#: A literal as Turtle and N-Triples write it: "text", "text"@lang or "text"^^datatype, the
+#: datatype an <IRI> or a prefixed name (group 1: its prefix).
+_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^(?:<[^<>"{}|^`\\\s]*>|([a-z]+):\S+))?')
 _OX_SYNTAX = re.compile(r"error at (\d+):(\d+):\s*(.*)", re.DOTALL)
 
 
@@ -100,7 +104,8 @@ class QueryNotFound(Exception):
 
 
 class BindingError(ValueError):
-    """A --bind argument that is not VAR=VALUE, names no variable of the query, or holds a bad IRI."""
+    """A --bind argument that is not VAR=VALUE, names no variable of the query, or holds a bad
+    IRI, an unknown prefix or a malformed literal."""
 
 
 class QueryError(Exception):
@@ -184,7 +189,10 @@ def parse_binding(text: str) -> tuple[str, Identifier]:
 
     A value that looks like an IRI, written <...>, starting with http:// or https://, or a name
     with one of the prefixes the table format shows (fkr:work/ballerina, fkg:directedBy), binds as
-    that IRI; anything else binds as a plain literal (an xsd:string), whatever characters it holds.
+    that IRI; one in double quotes, as Turtle writes a literal, as that literal, typed or tagged
+    ("2025-06-06"^^xsd:date, as the tsv format shows a date; "Ballerina"@en); anything else binds
+    as a plain literal (an xsd:string), whatever characters it holds. A name whose prefix is not
+    one of kg's is refused rather than taken for text: it would match nothing.
 
     >>> parse_binding("workLabel=Ballerina")
     ('workLabel', rdflib.term.Literal('Ballerina'))
@@ -194,6 +202,8 @@ def parse_binding(text: str) -> tuple[str, Identifier]:
     rdflib.term.URIRef('https://w3id.org/franchise-kg/id/work/ballerina')
     >>> parse_binding('workLabel=x" } ; DROP ALL ; #')[1]
     rdflib.term.Literal('x" } ; DROP ALL ; #')
+    >>> parse_binding('releaseDate="2025-06-06"^^xsd:date')[1]
+    rdflib.term.Literal('2025-06-06', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#date'))
     """
     name, sep, value = text.partition("=")
     name = name.strip()
@@ -205,15 +215,35 @@ def parse_binding(text: str) -> tuple[str, Identifier]:
         iri = value[1:-1]
     elif re.match(r"https?://", value):
         iri = value
-    else:
-        iri = _expand(value) if _PREFIXED.fullmatch(value) else None
+    elif value.startswith('"'):
+        return name, _literal(name, value)
+    elif prefixed := _PREFIXED.fullmatch(value):
+        iri = _expand(value)
         if iri is None:
-            return name, Literal(value)
+            raise BindingError(f"{name}: {value!r}: {_unknown(prefixed.group(1))}; give an IRI as <...>, "
+                               f"or the text in double quotes: {json.dumps(value)}")
+    else:
+        return name, Literal(value)
     try:
         ox.NamedNode(iri)
     except ValueError as err:
         raise BindingError(f"{name}: {iri!r} is not a valid IRI ({err})") from None
     return name, URIRef(iri)
+
+
+def _literal(name: str, value: str) -> Literal:
+    """The literal a binding's value writes as Turtle does ("text", "text"@en, "text"^^xsd:date)."""
+    match = _LITERAL.fullmatch(value)
+    if match is None:
+        raise BindingError(f"{name}: {value!r} is not a literal as Turtle writes one: \"text\", "
+                           f"\"text\"@en or \"text\"^^xsd:date (a double quote inside written \\\")")
+    if match.group(1) and _expand(f"{match.group(1)}:x") is None:
+        raise BindingError(f"{name}: {value!r}: {_unknown(match.group(1))}")
+    return from_n3(value, nsm=_namespace_manager())
+
+
+def _unknown(prefix: str) -> str:
+    return f"no prefix {prefix!r} is known (only {', '.join(sorted(_PREFIXES))})"
 
 
 @functools.cache

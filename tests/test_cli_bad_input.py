@@ -657,7 +657,6 @@ def test_kg_query_bad_query_exits_2_with_the_parsers_message(tmp_path, args, exp
         "x' } UNION { ?work ?p ?workLabel } #",
         'Ballerina"@en . ?work ?p ?o } #',
         "Ballerina\\u0022 } #",
-        '"""} ; DROP ALL ; #',
         "?workLabel",
         "Ballerina\n} UNION { ?work ?p ?workLabel }",
     ],
@@ -670,3 +669,13 @@ def test_kg_query_bindings_never_change_the_querys_structure(capsys, value):
     assert out.splitlines() == [out.splitlines()[0]]  # the header, and no row
     assert main(["query", "cast", "--graph", str(FIXTURE), "--bind", "workLabel=Ballerina", "--format", "csv"]) == 0
     assert len(capsys.readouterr().out.splitlines()) > 1  # the same query, honestly bound, has rows
+
+
+def test_a_binding_in_double_quotes_that_is_no_literal_is_refused(capsys):
+    """A value in double quotes is read as a Turtle literal ("2025-06-06"^^xsd:date); one that is
+    not one whole literal is refused, not bound as text nor spliced."""
+    code = main(["query", "cast", "--graph", str(FIXTURE), "--bind", 'workLabel="""} ; DROP ALL ; #'])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == ("kg query: workLabel: '\"\"\"} ; DROP ALL ; #' is not a literal as Turtle writes one: "
+                   '"text", "text"@en or "text"^^xsd:date (a double quote inside written \\")\n')

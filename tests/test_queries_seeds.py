@@ -196,3 +196,16 @@ def test_claim_sentences_sit_at_their_offsets(seeds):
         if text[start:end] != str(values["sentence"]):
             misplaced.append((str(values["fileName"]), start, end, str(values["sentence"])[:50]))
     assert rows and not misplaced, misplaced[:5]
+
+
+def test_a_date_binds_as_the_typed_literal_the_graph_holds(seeds_graph, capsys):
+    # 4 alone: "We can see Ballerina movie on theaters this June 6, 2025." A date as the table
+    # shows it (2025-06-06) is a plain literal and matches no xsd:date; quoted and typed, it does.
+    import csv
+
+    from kg.cli import main
+
+    assert main(["query", "release-dates", "--graph", str(seeds_graph), "--format", "csv",
+                 "--bind", 'releaseDate="2025-06-06"^^xsd:date']) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [(row["workLabel"], row["fileName"]) for row in rows] == [("Ballerina", A4)]

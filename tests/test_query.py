@@ -92,12 +92,19 @@ def test_queries_dir_is_found_from_the_package():
     ("work=<https://w3id.org/franchise-kg/id/work/ballerina>", "work", BALLERINA),
     ("work=<urn:x:y>", "work", URIRef("urn:x:y")),
     ("work=http://e/x", "work", URIRef("http://e/x")),
-    ("work=urn:x:y", "work", Literal("urn:x:y")),
     ("work=fkr:work/ballerina", "work", BALLERINA),
     ("role=fkg:directedBy", "role", URIRef("https://w3id.org/franchise-kg/ontology#directedBy")),
     ("workLabel=John Wick: Chapter 4", "workLabel", Literal("John Wick: Chapter 4")),
     ("workLabel=Parabellum:fkr", "workLabel", Literal("Parabellum:fkr")),
     ("workLabel=x\" } ; DROP ALL ; #", "workLabel", Literal("x\" } ; DROP ALL ; #")),
+    # A literal in double quotes, as Turtle (and the tsv format) writes it: typed, tagged or plain.
+    ('releaseDate="2025-06-06"^^xsd:date', "releaseDate",
+     Literal("2025-06-06", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date"))),
+    ('releaseDate="2014"^^<http://www.w3.org/2001/XMLSchema#gYear>', "releaseDate",
+     Literal("2014", datatype=URIRef("http://www.w3.org/2001/XMLSchema#gYear"))),
+    ('workLabel="Ballerina"@en', "workLabel", Literal("Ballerina", lang="en")),
+    ('workLabel="fkr:work/ballerina"', "workLabel", Literal("fkr:work/ballerina")),
+    ('workLabel="say \\"hi\\""', "workLabel", Literal('say "hi"')),
 ])
 def test_parse_binding(text, name, term):
     assert parse_binding(text) == (name, term)
@@ -106,7 +113,11 @@ def test_parse_binding(text, name, term):
 
 @pytest.mark.parametrize("text", ["workLabel", "=Ballerina", "work label=x", "1x=y", "work=<not an iri>",
                                   "work=https://e/a b", 'work=<http://e/">',
-                                  "workLabel=<b>"])
+                                  "workLabel=<b>",
+                                  # a prefix kg does not know would bind a text that matches nothing
+                                  "work=urn:x:y", "work=zzz:foo", 'releaseDate="1"^^zzz:date',
+                                  # a quoted literal not closed, or with more after it
+                                  'workLabel="Ballerina', 'workLabel="Ballerina" and more'])
 def test_parse_binding_refuses(text):
     with pytest.raises(BindingError):
         parse_binding(text)
