@@ -172,8 +172,8 @@ def load_rules() -> tuple[list[Rule], dict]:
                 else:
                     left, op, name, attrs = row
                     pattern.append({"LEFT_ID": left, "REL_OP": op, "RIGHT_ID": name, "RIGHT_ATTRS": _attrs(attrs, macros)})
-            slots = tuple(p["RIGHT_ID"] for p in pattern)
-            heads = frozenset(p["RIGHT_ID"] for p in pattern if p.get("REL_OP") == "<")
+            variants = [(rid, pattern), *((f"{rid}+{suffix}", variant) for suffix, variant
+                                          in _controlled(pattern, data.get("control", {}), macros))]
             kind = "dep"
         elif "seq" in raw:
             pattern, names = [], []
@@ -181,19 +181,60 @@ def load_rules() -> tuple[list[Rule], dict]:
                 element = dict(element)
                 names.append(element.pop("slot", ""))
                 pattern.append(_attrs(element, macros))
-            slots = tuple(names)
-            heads = frozenset()
+            variants = [(rid, pattern)]
             kind = "seq"
         else:
             raise ValueError(f"{where}: needs a dep or a seq pattern")
-        needed = {"person", "character"} if predicate == "performance" else {"object"}
-        if not needed <= set(slots):
-            raise ValueError(f"{where}: pattern lacks node(s) {sorted(needed - set(slots))}")
-        rules.append(Rule(rid, predicate, kind, pattern, float(raw.get("confidence", 0.8)), slots, heads,
-                          bool(raw.get("conjuncts", True)), bool(raw.get("own_subject", True))))
+        for variant_id, variant in variants:
+            if kind == "dep":
+                slots = tuple(p["RIGHT_ID"] for p in variant)
+                heads = frozenset(p["RIGHT_ID"] for p in variant if p.get("REL_OP") == "<")
+            else:
+                slots, heads = tuple(names), frozenset()
+            needed = {"person", "character"} if predicate == "performance" else {"object"}
+            if not needed <= set(slots):
+                raise ValueError(f"{where}: pattern lacks node(s) {sorted(needed - set(slots))}")
+            rules.append(Rule(variant_id, predicate, kind, variant, float(raw.get("confidence", 0.8)), slots, heads,
+                              bool(raw.get("conjuncts", True)), bool(raw.get("own_subject", True))))
     if not rules:
         raise ValueError(f"{data_path('relations.toml')}: no rules")
     return rules, data.get("references", {})
+
+
+#: The nodes a controlled variant of a rule adds (_controlled): the control verb, its infinitive's "to".
+_CONTROL, _TO = "control", "control-to"
+
+
+def _controlled(pattern: list[dict], control: dict, macros: dict) -> Iterator[tuple[str, list[dict]]]:
+    """(id suffix, pattern) for each variant of a dep pattern whose slot is its verb's subject
+    (a node with the SUBJ macro's DEP) in which that verb is the xcomp of a control verb, the
+    slot then that verb's subject ("X is set to direct") or object ("Lionsgate tapped X to
+    direct", "X was tapped to direct"): the [control] table of relations.toml. None for a verb
+    whose pattern already constrains its DEP."""
+    subject_dep = macros.get("SUBJ", {}).get("DEP")
+    for index, row in enumerate(pattern[1:], 1):
+        attrs = row["RIGHT_ATTRS"]
+        if row["REL_OP"] != ">" or subject_dep is None or attrs.get("DEP") != subject_dep:
+            continue
+        at = next(j for j, r in enumerate(pattern) if r["RIGHT_ID"] == row["LEFT_ID"])
+        verb = pattern[at]
+        if "DEP" in verb["RIGHT_ATTRS"] or any(r["RIGHT_ID"] in (_CONTROL, _TO) for r in pattern):
+            return
+        for kind, deps in (("subject-control", ["nsubj", "nsubjpass"]), ("object-control", ["dobj", "nsubjpass"])):
+            words = control.get(kind.split("-")[0])
+            if not words:
+                continue
+            variant = list(pattern)
+            # (the small model parses some such infinitives as adverbial clauses: "X was tapped to direct")
+            variant[at] = {**verb, "RIGHT_ATTRS": {**verb["RIGHT_ATTRS"], "DEP": {"IN": ["xcomp", "advcl"]}}}
+            variant[index:index + 1] = [
+                # an infinitive ("to direct"), not a clause of its own ("returns as a writer while X directs")
+                {"LEFT_ID": row["LEFT_ID"], "REL_OP": ">", "RIGHT_ID": _TO, "RIGHT_ATTRS": {"LOWER": "to", "DEP": "aux"}},
+                {"LEFT_ID": row["LEFT_ID"], "REL_OP": "<", "RIGHT_ID": _CONTROL, "RIGHT_ATTRS": {"LEMMA": {"IN": list(words)}}},
+                {"LEFT_ID": _CONTROL, "REL_OP": ">", "RIGHT_ID": row["RIGHT_ID"], "RIGHT_ATTRS": {**attrs, "DEP": {"IN": deps}}},
+            ]
+            yield kind, variant
+        return
 
 
 # --------------------------------------------------------------------------- matching
@@ -785,7 +826,8 @@ def extract_article(nlp: Language, blocks: Sequence[tuple[int, Doc]], *,
     matcher = _matcher(nlp)
     for offset, doc in blocks:
         matches = matcher(_merge_names(doc, matcher.columns))
-        matches.sort(key=lambda m: (min(t.i for t in m[1].values()), m[0].id))
+        # (A controlled variant's control verb and "to" come before its base rule's nodes: not counted.)
+        matches.sort(key=lambda m: (min(t.i for name, t in m[1].items() if name not in (_CONTROL, _TO)), m[0].id))
         for rule, nodes in matches:
             for fact in _facts(rule, nodes, offset, ctx, result.main_work):
                 # One statement of a fact per sentence, whichever rules and mentions found it.
@@ -866,17 +908,25 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         # A rule without a subject speaks of the article's main work, unless its verb has a subject
         # of its own ("the first film debuted in 2014" is not about the main work).
         anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" and rule.own_subject else None
-        own = [c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
-               and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
-        controller = anchor
+        # A work the verb acts on is the work it speaks of: "Dana Kroll directed Chapter 4" in an
+        # article about Ballerina, "Lionsgate will release Ballerina on June 6".
+        acted_on = [m for c in (anchor.children if anchor is not None and "Work" in subject_class else [])
+                    if c.dep_ == "dobj" and c not in nodes.values()
+                    for m in slot_mentions(c, subject_class, offset, ctx) if _fit(m, subject_class)]
+        own = [] if acted_on else [
+            c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
+            and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
+        controller = None if acted_on else anchor
         while not own and controller is not None and controller.dep_ == "xcomp" and controller.head is not controller:
             # "Chapter 4, which is set to release in March": the subject of "set" releases.
             controller = controller.head
+            if controller is nodes.get(_CONTROL):   # "Lionsgate hired X to direct": not the work
+                break
             own = [c for c in controller.children if c.dep_ in {"nsubj", "nsubjpass"} and c not in nodes.values()]
-        if not own and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
+        if not own and not acted_on and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
                 anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
             own = [anchor.head]    # "the first film debuted in 2014": the film is the subject
-        subjects = slot_mentions(own[0], subject_class, offset, ctx) if own else []
+        subjects = acted_on or (slot_mentions(own[0], subject_class, offset, ctx) if own else [])
         # An own subject that names nothing blocks the main work only when it is a name or a work
         # ("the first film debuted in 2014"), not a part of one ("the script was written by X").
         blocking = bool(own) and (own[0]._.kg_name or own[0].pos_ == "PRON"

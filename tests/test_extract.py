@@ -139,6 +139,44 @@ CASES = [
         {("hasCastMember", "Ballerina", "Nadia Ferreira")},
         id="stars-in-the-film-read-as-a-compound",
     ),
+    # A role announced through another verb: the subject ("is set to", "has signed on to") or
+    # the object ("tapped X to", passive "X has been tapped to") of the verb that governs it
+    pytest.param(
+        "Dana Kroll is set to star in Ballerina.",
+        {("hasCastMember", "Ballerina", "Dana Kroll")},
+        id="set-to-star-in",
+    ),
+    pytest.param(
+        "Lionsgate has tapped Ivo Brandt to star in Ballerina.",
+        {("hasCastMember", "Ballerina", "Ivo Brandt")},
+        id="tapped-to-star-in",
+    ),
+    pytest.param(
+        "Tobias Harlan has signed on to direct John Wick: Chapter 4.",
+        {("directedBy", "John Wick: Chapter 4", "Tobias Harlan")},
+        id="signed-on-to-direct",
+    ),
+    pytest.param(
+        "Greta Lindqvist has been tapped to direct Ballerina.",
+        {("directedBy", "Ballerina", "Greta Lindqvist")},
+        id="passive-tapped-to-direct",
+    ),
+    pytest.param(
+        "Marisol Ventura is set to play Eve Macarro in Ballerina.",
+        {("performance", "Marisol Ventura", "Eve Macarro", "Ballerina")},
+        id="set-to-play",
+    ),
+    # The work a verb acts on, not the article's main work
+    pytest.param(
+        "Ballerina opens soon. Ballerina stars Ana Ruiz. Greta Lindqvist directed John Wick: Chapter 4.",
+        {("hasCastMember", "Ballerina", "Ana Ruiz"), ("directedBy", "John Wick: Chapter 4", "Greta Lindqvist")},
+        id="directed-another-work-than-the-main-one",
+    ),
+    pytest.param(
+        "Lionsgate will release Ballerina on June 6, 2025.",
+        {("distributedBy", "Ballerina", "Lionsgate"), ("releaseDate", "Ballerina", "2025-06-06")},
+        id="company-releases-work-on-date",
+    ),
     pytest.param(
         "Ballerina, starring Nadia Ferreira, opens in June.",
         {("hasCastMember", "Ballerina", "Nadia Ferreira")},
@@ -386,6 +424,11 @@ NEGATIVE = [
     pytest.param("Ballerina cast:\nDmitri Volkov as TBA\n", "performance", id="as-TBA-is-no-character"),
     pytest.param("Hollywood stars in Prague watched Ballerina.", "hasCastMember", id="stars-in-a-place"),
     pytest.param("Ballerina stars in Prague.", "hasCastMember", id="a-work-stars-in-a-place"),
+    pytest.param("Dana Kroll declined to star in Ballerina.", "hasCastMember", id="declined-to-star"),
+    pytest.param("Dana Kroll wants to direct Ballerina.", "directedBy", id="wants-to-direct"),
+    pytest.param("Ballerina opens soon. Tobias Harlan released a statement.", "distributedBy",
+                 id="a-person-releases-no-work"),
+    pytest.param("Lionsgate released the first trailer for Ballerina.", "distributedBy", id="releases-a-trailer"),
 ]
 
 
@@ -606,3 +649,11 @@ def test_a_full_name_beginning_with_a_characters_name_is_a_person(nlp):
 def test_stars_as_gives_the_performance_and_no_character_in_the_cast(nlp):
     assert facts_of(nlp, "Marta Kovac stars as Ilse Brand in Ballerina.") == {
         ("performance", "Marta Kovac", "Ilse Brand", "Ballerina")}
+
+
+def test_a_role_verb_in_a_clause_of_its_own_is_not_its_governors_subjects(nlp):
+    # "returns" governs a clause of its own here, not an infinitive ("returns to direct"): the
+    # writer who returns directs nothing.
+    text = ("Ballerina opens soon. Tobias Harlan, from John Wick: Parabellum, returns as a writer while Dana Kroll "
+            "will occupy the director’s chair.")
+    assert {f for f in facts_of(nlp, text) if f[0] == "directedBy"} == {("directedBy", "Ballerina", "Dana Kroll")}
