@@ -861,6 +861,28 @@ def _work_of_role(character: Token, offset: int) -> Mention | None:
     return None
 
 
+def _work_of_title(job: Token, offset: int, taken: Iterable[Token] = ()) -> Mention | None:
+    """The work a job title names: "John Wick: Chapter 4 director", "Chapter 4's director", "the
+    director of Chapter 4" (a name tagged as a work, or a work of the lexicon, on the title), but
+    none of the `taken` tokens (a pattern's own slots: "the John Wick spin-off" is no spin-off's work)."""
+    taken = set(taken)
+
+    def work(token: Token) -> Mention | None:
+        # A work by its label, or a name of the lexicon that may be one ("John Wick": _fit decides)
+        known = token._.kg_name and token not in taken and (
+            COARSE.get(token.ent_type_) == "Work" or token.ent_type_ == "WORK_OF_ART" or bool(token.ent_kb_id_))
+        return _mention(token, offset) if known else None
+
+    for child in job.children:
+        if child.dep_ in {"compound", "poss", "nmod"} and child.i < job.i and (found := work(child)):
+            return found
+        if child.dep_ == "prep" and child.lower_ in {"of", "on", "behind", "for"}:
+            for target in child.children:
+                if target.dep_ == "pobj" and (found := work(target)):
+                    return found
+    return None
+
+
 def _past_tense(token: Token) -> bool:
     """Whether the clause of a date speaks of the past ("was released in March")."""
     verb = next((a for a in [token, *token.ancestors] if a.pos_ in {"VERB", "AUX"}), None)
@@ -913,6 +935,11 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         acted_on = [m for c in (anchor.children if anchor is not None and "Work" in subject_class else [])
                     if c.dep_ == "dobj" and c not in nodes.values()
                     for m in slot_mentions(c, subject_class, offset, ctx) if _fit(m, subject_class)]
+        # So is a work a job title of the pattern names: "the director of Chapter 4" in an article
+        # about Ballerina, "John Wick creator Colin Ashby".
+        acted_on = acted_on or [m for name, token in nodes.items() if name != "object" and token.pos_ == "NOUN"
+                                for m in [_work_of_title(token, offset, nodes.values())]
+                                if m is not None and _fit(m, subject_class)]
         own = [] if acted_on else [
             c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
             and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]

@@ -172,6 +172,27 @@ CASES = [
         {("hasCastMember", "Ballerina", "Ana Ruiz"), ("directedBy", "John Wick: Chapter 4", "Greta Lindqvist")},
         id="directed-another-work-than-the-main-one",
     ),
+    # The work a job title names, not the article's main work
+    pytest.param(
+        "Ballerina star Marisol Ventura praised John Wick: Chapter 4 director Dana Kroll.",
+        {("hasCastMember", "Ballerina", "Marisol Ventura"), ("directedBy", "John Wick: Chapter 4", "Dana Kroll")},
+        id="work-star-and-work-director",
+    ),
+    pytest.param(
+        "Ballerina star Marisol Ventura praised Dana Kroll, the director of John Wick: Chapter 4.",
+        {("hasCastMember", "Ballerina", "Marisol Ventura"), ("directedBy", "John Wick: Chapter 4", "Dana Kroll")},
+        id="the-director-of-another-work",
+    ),
+    pytest.param(
+        "Renata Solis, the creator of John Wick, praised Ballerina.",
+        {("createdBy", "John Wick", "Renata Solis")},
+        id="the-creator-of-a-work-praised-another",
+    ),
+    pytest.param(
+        "John Wick creator Colin Ashby returns to produce Ballerina.",
+        {("createdBy", "John Wick", "Colin Ashby"), ("producedBy", "Ballerina", "Colin Ashby")},
+        id="work-creator-returns-to-produce",
+    ),
     pytest.param(
         "Lionsgate will release Ballerina on June 6, 2025.",
         {("distributedBy", "Ballerina", "Lionsgate"), ("releaseDate", "Ballerina", "2025-06-06")},
@@ -424,6 +445,8 @@ NEGATIVE = [
     pytest.param("Ballerina cast:\nDmitri Volkov as TBA\n", "performance", id="as-TBA-is-no-character"),
     pytest.param("Hollywood stars in Prague watched Ballerina.", "hasCastMember", id="stars-in-a-place"),
     pytest.param("Ballerina stars in Prague.", "hasCastMember", id="a-work-stars-in-a-place"),
+    pytest.param("Ballerina opens soon. Hollywood star Marisol Ventura visited Prague.", "hasCastMember",
+                 id="a-star-of-no-work"),
     pytest.param("Dana Kroll declined to star in Ballerina.", "hasCastMember", id="declined-to-star"),
     pytest.param("Dana Kroll wants to direct Ballerina.", "directedBy", id="wants-to-direct"),
     pytest.param("Ballerina opens soon. Tobias Harlan released a statement.", "distributedBy",
