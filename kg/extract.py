@@ -673,7 +673,9 @@ def _with_conjuncts(token: Token, expand: bool = True) -> list[Token]:
     out = [token]
     if not expand:
         return out
-    for conj in token.conjuncts:
+    # "A, B and C", which the small model can read as A with the apposition "B and C"
+    listed = [c for c in token.children if c.dep_ == "appos" and c._.kg_name and any(g.dep_ == "cc" for g in c.children)]
+    for conj in [*token.conjuncts, *(t for c in listed for t in (c, *c.conjuncts))]:
         if conj._.kg_name and conj not in out:
             out.append(conj)
     return out

@@ -172,6 +172,29 @@ CASES = [
         {("hasCastMember", "Ballerina", "Ana Ruiz"), ("directedBy", "John Wick: Chapter 4", "Greta Lindqvist")},
         id="directed-another-work-than-the-main-one",
     ),
+    pytest.param(
+        "Ballerina, helmed by Tobias Harlan, follows Eve Macarro.",
+        {("directedBy", "Ballerina", "Tobias Harlan")},
+        id="helmed-by",
+    ),
+    pytest.param(
+        "Greta Lindqvist will helm John Wick: Chapter 4.",
+        {("directedBy", "John Wick: Chapter 4", "Greta Lindqvist")},
+        id="will-helm",
+    ),
+    # "Ballerina stars A, B and C" read by the small model as a noun phrase ("Ballerina stars"
+    # modifying A), B and C an apposition
+    pytest.param(
+        "Ballerina stars Greta Lindqvist and Colin Ashby.",
+        {("hasCastMember", "Ballerina", "Greta Lindqvist"), ("hasCastMember", "Ballerina", "Colin Ashby")},
+        id="work-stars-two-read-as-a-noun",
+    ),
+    pytest.param(
+        "Ballerina stars Greta Lindqvist, Colin Ashby and Ivo Brandt.",
+        {("hasCastMember", "Ballerina", "Greta Lindqvist"), ("hasCastMember", "Ballerina", "Colin Ashby"),
+         ("hasCastMember", "Ballerina", "Ivo Brandt")},
+        id="work-stars-three-a-list-read-as-an-apposition",
+    ),
     # The work a job title names, not the article's main work
     pytest.param(
         "Ballerina star Marisol Ventura praised John Wick: Chapter 4 director Dana Kroll.",
