@@ -195,6 +195,17 @@ CASES = [
          ("hasCastMember", "Ballerina", "Ivo Brandt")},
         id="work-stars-three-a-list-read-as-an-apposition",
     ),
+    # One runs an organization as its leader, a hotel as its owner
+    pytest.param(
+        "The Director runs the Ruska Roma.",
+        {("leaderOf", "The Director", "Ruska Roma")},
+        id="runs-an-organization",
+    ),
+    pytest.param(
+        "Winston runs the Continental.",
+        {("ownerOf", "Winston", "Continental")},
+        id="runs-a-hotel",
+    ),
     # The work a job title names, not the article's main work
     pytest.param(
         "Ballerina star Marisol Ventura praised John Wick: Chapter 4 director Dana Kroll.",
