@@ -777,7 +777,9 @@ def _fit(mention: Mention | None, expected: str) -> Mention | None:
     if mention.lexicon_id:
         order = load_toml("senses.toml")["default_order"]
         senses = [e for e in load_lexicon().lookup(mention.text) if _compatible_class(e.cls, expected)]
-        senses.sort(key=lambda e: order.index(e.cls) if e.cls in order else len(order))
+        # The slot's own preference first ("Franchise|Work": "John Wick creator" made the franchise)
+        wanted = expected.split("|")
+        senses.sort(key=lambda e: (wanted.index(COARSE[e.cls]), order.index(e.cls) if e.cls in order else len(order)))
         if senses:
             return replace(mention, label=senses[0].cls, lexicon_id=senses[0].id)
     return None

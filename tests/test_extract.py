@@ -578,6 +578,19 @@ def test_spin_off_object_is_the_franchise(nlp, text):
     assert (fact.subject.lexicon_id, fact.object.lexicon_id) == ("work/ballerina", "franchise/john-wick")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("John Wick creator Colin Ashby returns to produce Ballerina.", id="work-creator"),
+        pytest.param("Renata Solis, the creator of John Wick, praised Ballerina.", id="the-creator-of"),
+    ],
+)
+def test_what_a_creator_made_is_the_franchise_a_title_also_names(nlp, text):
+    # "John Wick" names the character, the 2014 film and the franchise; a creator's, it is the franchise
+    (fact,) = [f for f in extract_text(nlp, text).facts if f.predicate == "createdBy"]
+    assert fact.subject.lexicon_id == "franchise/john-wick"
+
+
 def test_pronoun_reference_names_the_main_work_and_says_how(nlp):
     text = "Ballerina follows a young assassin. It will be directed by Lena Whitford."
     (fact,) = extract_text(nlp, text).facts
