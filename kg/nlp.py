@@ -424,6 +424,7 @@ class _Cfg:
     placeholders: frozenset[str]
     name_labels: frozenset[str]
     not_names: frozenset[str]
+    titles: frozenset[str]
 
 
 @Language.factory("kg_entities", default_config={})
@@ -433,7 +434,7 @@ def make_entities(nlp: Language, name: str):
     repair = load_toml("text_repair.toml")["names"]
     cfg = _Cfg(
         frozenset(repair["particles"]), frozenset(repair["placeholders"]), frozenset(repair["name_labels"]),
-        frozenset(w.casefold() for w in repair["not_names"]),
+        frozenset(w.casefold() for w in repair["not_names"]), frozenset(repair["titles"]),
     )
     senses = load_toml("senses.toml")
     aliases = _AliasMatcher(nlp.vocab)
@@ -454,9 +455,9 @@ def make_entities(nlp: Language, name: str):
         spans = _repair_model_ents(doc, cfg)
         if holds(particle_needs, table.words(attr for attr, _ in particle_needs)):
             spans.extend(_particle_names(doc, particle_names, spans))
-        lexical = _lexicon_spans(doc, aliases(table), lexicon, senses)
+        lexical = _lexicon_spans(doc, aliases(table), lexicon, senses, cfg.titles)
         merged = _merge(spans, lexical)
-        doc.ents = _extend_people(filter_spans(merged))
+        doc.ents = _extend_people(filter_spans(merged), cfg.titles)
         return doc
 
     return entities
@@ -502,6 +503,9 @@ def _trim(span: Span, cfg: _Cfg) -> list[Span]:
                 break
         while last > first and (tokens[last - 1 - span.start].is_punct or tokens[last - 1 - span.start].is_space):
             last -= 1
+        # A job title before a full name is no part of it: "Director Lina de Vries".
+        if label == "PERSON" and last - first >= 3 and tokens[first - span.start].text in cfg.titles:
+            first += 1
         # A particle just before a surname belongs to it: "stars de Vries" names "de Vries".
         while label == "PERSON" and 0 < first < last and doc[first - 1].text in cfg.particles:
             first -= 1
@@ -616,7 +620,8 @@ class _AliasMatcher:
         return list(found)
 
 
-def _lexicon_spans(doc: Doc, matches: list[tuple[int, int, int]], lexicon: Lexicon, senses: dict) -> list[Span]:
+def _lexicon_spans(doc: Doc, matches: list[tuple[int, int, int]], lexicon: Lexicon, senses: dict,
+                   titles: frozenset[str] = frozenset()) -> list[Span]:
     matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in matches]
     out = []
     for span in filter_spans(matches):
@@ -629,8 +634,9 @@ def _lexicon_spans(doc: Doc, matches: list[tuple[int, int, int]], lexicon: Lexic
         entry = _choose_sense(span, entries, senses)
         surname = _surname_after(span)
         if entry.cls == "Character" and len(span) == 1 and surname:
-            # "Marcus Vale" is someone else than the character Marcus: a fuller name wins.
-            out.append(Span(doc, span.start, surname, label="PERSON"))
+            # "Marcus Vale" is someone else than the character Marcus: a fuller name wins; and
+            # "Director Lina de Vries" is a job title before a name, not the character the Director.
+            out.append(Span(doc, span.end if span.text in titles else span.start, surname, label="PERSON"))
             continue
         out.append(Span(doc, span.start, span.end, label=entry.cls, kb_id=entry.id))
     return out
@@ -645,15 +651,17 @@ def _surname_after(span: Span) -> int | None:
     return end if end > span.end else None
 
 
-def _extend_people(spans: list[Span]) -> list[Span]:
-    """A personal name the model cut short takes the capitalised proper nouns just before it."""
+def _extend_people(spans: list[Span], titles: frozenset[str] = frozenset()) -> list[Span]:
+    """A personal name the model cut short takes the capitalised proper nouns just before it,
+    but not a job title ("Director Lina de Vries")."""
     taken = {i for s in spans for i in range(s.start, s.end)}
     out = []
     for span in spans:
         start = span.start
         if span.label_ == "PERSON":
             while start > 0 and start - 1 not in taken and span.doc[start - 1].pos_ == "PROPN" \
-                    and span.doc[start - 1].is_title and span.doc[start - 1].whitespace_:
+                    and span.doc[start - 1].is_title and span.doc[start - 1].whitespace_ \
+                    and span.doc[start - 1].text not in titles:
                 start -= 1
         out.append(span if start == span.start else Span(span.doc, start, span.end, label="PERSON"))
     return out

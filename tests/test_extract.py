@@ -195,6 +195,17 @@ CASES = [
          ("hasCastMember", "Ballerina", "Ivo Brandt")},
         id="work-stars-three-a-list-read-as-an-apposition",
     ),
+    # A capitalised job title before a name is the title, not the name's first word
+    pytest.param(
+        "Director Colin Ashby has wrapped filming on Ballerina.",
+        {("directedBy", "Ballerina", "Colin Ashby")},
+        id="title-director-before-the-name",
+    ),
+    pytest.param(
+        "Ballerina opens soon. Producer Dana Kroll confirmed the news.",
+        {("producedBy", "Ballerina", "Dana Kroll")},
+        id="title-producer-before-the-name",
+    ),
     # One runs an organization as its leader, a hotel as its owner
     pytest.param(
         "The Director runs the Ruska Roma.",
@@ -727,3 +738,8 @@ def test_a_role_verb_in_a_clause_of_its_own_is_not_its_governors_subjects(nlp):
     text = ("Ballerina opens soon. Tobias Harlan, from John Wick: Parabellum, returns as a writer while Dana Kroll "
             "will occupy the director’s chair.")
     assert {f for f in facts_of(nlp, text) if f[0] == "directedBy"} == {("directedBy", "Ballerina", "Dana Kroll")}
+
+
+def test_a_job_title_before_a_name_is_left_out_of_the_name(nlp):
+    text = "Fans mourn the passing of Actor Tobias Harlan."
+    assert [m.text for m in extract_text(nlp, text).mentions if m.label == "PERSON"] == ["Tobias Harlan"]
