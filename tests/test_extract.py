@@ -206,6 +206,17 @@ CASES = [
         {("producedBy", "Ballerina", "Dana Kroll")},
         id="title-producer-before-the-name",
     ),
+    # A character of the lexicon appearing in a work, no actor named
+    pytest.param(
+        "Winston appears in Ballerina.",
+        {("appearsIn", "Winston", "Ballerina")},
+        id="character-appears-in",
+    ),
+    pytest.param(
+        "Charon returns in Ballerina.",
+        {("appearsIn", "Charon", "Ballerina")},
+        id="character-returns-in",
+    ),
     # One runs an organization as its leader, a hotel as its owner
     pytest.param(
         "The Director runs the Ruska Roma.",
@@ -401,7 +412,7 @@ CASES = [
     ),
     pytest.param(
         "The Elder, who is the head of the High Table, appears in John Wick: Chapter 3.",
-        {("leaderOf", "The Elder", "High Table")},
+        {("leaderOf", "The Elder", "High Table"), ("appearsIn", "The Elder", "John Wick: Chapter 3")},
         id="who-is-the-head-of",
     ),
     pytest.param(
@@ -492,6 +503,8 @@ NEGATIVE = [
     pytest.param("Ballerina stars in Prague.", "hasCastMember", id="a-work-stars-in-a-place"),
     pytest.param("Ballerina opens soon. Hollywood star Marisol Ventura visited Prague.", "hasCastMember",
                  id="a-star-of-no-work"),
+    pytest.param("Marisol Ventura appears in Ballerina.", "appearsIn", id="a-person-appears-in-no-character"),
+    pytest.param("John Wick returns in theaters next year.", "appearsIn", id="returns-in-theaters"),
     pytest.param("Dana Kroll declined to star in Ballerina.", "hasCastMember", id="declined-to-star"),
     pytest.param("Dana Kroll wants to direct Ballerina.", "directedBy", id="wants-to-direct"),
     pytest.param("Ballerina opens soon. Tobias Harlan released a statement.", "distributedBy",
@@ -645,7 +658,7 @@ REGRESSIONS = [
     ),
     pytest.param(
         "Killa Harkan, an assassin trained by the Camorra, appears in John Wick: Chapter 4.",
-        {("trainedBy", "Killa Harkan", "Camorra")},
+        {("trainedBy", "Killa Harkan", "Camorra"), ("appearsIn", "Killa Harkan", "John Wick: Chapter 4")},
         id="apposition-with-an-article",
     ),
     pytest.param(
