@@ -217,6 +217,21 @@ CASES = [
         {("appearsIn", "Charon", "Ballerina")},
         id="character-returns-in",
     ),
+    pytest.param(
+        "The John Wick franchise was created by Tobias Harlan.",
+        {("createdBy", "John Wick", "Tobias Harlan")},
+        id="was-created-by",
+    ),
+    pytest.param(
+        "Ivo Brandt created the John Wick universe.",
+        {("createdBy", "John Wick", "Ivo Brandt")},
+        id="created-the-universe",
+    ),
+    pytest.param(
+        "Greta Lindqvist has been cast in John Wick: Chapter 4.",
+        {("hasCastMember", "John Wick: Chapter 4", "Greta Lindqvist")},
+        id="cast-in",
+    ),
     # One runs an organization as its leader, a hotel as its owner
     pytest.param(
         "The Director runs the Ruska Roma.",
@@ -505,6 +520,9 @@ NEGATIVE = [
                  id="a-star-of-no-work"),
     pytest.param("Marisol Ventura appears in Ballerina.", "appearsIn", id="a-person-appears-in-no-character"),
     pytest.param("John Wick returns in theaters next year.", "appearsIn", id="returns-in-theaters"),
+    pytest.param("Ballerina opens soon. Ivo Brandt created a stir at its premiere.", "createdBy", id="created-a-stir"),
+    pytest.param("Ballerina opens soon. Greta Lindqvist was cast in a small role.", "hasCastMember",
+                 id="cast-in-a-role-names-no-work"),
     pytest.param("Dana Kroll declined to star in Ballerina.", "hasCastMember", id="declined-to-star"),
     pytest.param("Dana Kroll wants to direct Ballerina.", "directedBy", id="wants-to-direct"),
     pytest.param("Ballerina opens soon. Tobias Harlan released a statement.", "distributedBy",
