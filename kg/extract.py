@@ -906,6 +906,51 @@ def _pairs(people: list[Token], characters: list[Token], sentence: str) -> list[
     return [(people[0], characters[0])]
 
 
+def _implied_subjects(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main_work: Mention | None,
+                      subject_class: str, where: tuple[int, int, str]) -> list[Mention]:
+    """The subjects of a fact whose rule has no subject node: the work its verb acts on or a job
+    title of the pattern names, else the verb's own subject (or its controller's), else the
+    article's main work (or franchise): "the first film debuted in 2014" is not about the main work."""
+    anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" and rule.own_subject else None
+    # A work the verb acts on is the work it speaks of: "Dana Kroll directed Chapter 4" in an
+    # article about Ballerina, "Lionsgate will release Ballerina on June 6".
+    acted_on = [m for c in (anchor.children if anchor is not None and "Work" in subject_class else [])
+                if c.dep_ == "dobj" and c not in nodes.values()
+                for m in slot_mentions(c, subject_class, offset, ctx) if _fit(m, subject_class)]
+    # So is a work a job title of the pattern names: "the director of Chapter 4" in an article
+    # about Ballerina, "John Wick creator Colin Ashby".
+    acted_on = acted_on or [m for name, token in nodes.items() if name != "object" and token.pos_ == "NOUN"
+                            for m in [_work_of_title(token, offset, nodes.values())]
+                            if m is not None and _fit(m, subject_class)]
+    own = [] if acted_on else [
+        c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
+        and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
+    controller = None if acted_on else anchor
+    while not own and controller is not None and controller.dep_ == "xcomp" and controller.head is not controller:
+        # "Chapter 4, which is set to release in March": the subject of "set" releases.
+        controller = controller.head
+        if controller is nodes.get(_CONTROL):   # "Lionsgate hired X to direct": not the work
+            break
+        own = [c for c in controller.children if c.dep_ in {"nsubj", "nsubjpass"} and c not in nodes.values()]
+    if not own and not acted_on and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
+            anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
+        own = [anchor.head]    # "the first film debuted in 2014": the film is the subject
+    subjects = acted_on or (slot_mentions(own[0], subject_class, offset, ctx) if own else [])
+    # An own subject that names nothing blocks the main work only when it is a name or a work
+    # ("the first film debuted in 2014"), not a part of one ("the script was written by X").
+    blocking = bool(own) and (own[0]._.kg_name or own[0].pos_ == "PRON"
+                              or own[0].lower_ in ctx.references.get("work", []))
+    if subjects or blocking:
+        return subjects
+    if "Work" in subject_class and main_work:
+        return [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
+                        via="the article's main work")]
+    if "Franchise" in subject_class and ctx.main_franchise:
+        return [Mention(ctx.main_franchise.text, where[0], where[0], ctx.main_franchise.label,
+                        ctx.main_franchise.lexicon_id, via="the article's franchise")]
+    return []
+
+
 def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main_work: Mention | None) -> Iterator[Fact]:
     subject_class, object_class = PREDICATES[rule.predicate]
     sentence, where = ctx.sentence(next(iter(nodes.values())), offset)
@@ -931,47 +976,7 @@ def _facts(rule: Rule, nodes: dict[str, Token], offset: int, ctx: _Context, main
         subjects = slot_mentions(nodes["subject"], subject_class, offset, ctx,
                                  expand=rule.conjuncts and "subject" not in rule.heads)
     else:
-        # A rule without a subject speaks of the article's main work, unless its verb has a subject
-        # of its own ("the first film debuted in 2014" is not about the main work).
-        anchor = nodes.get(rule.slots[0]) if rule.kind == "dep" and rule.own_subject else None
-        # A work the verb acts on is the work it speaks of: "Dana Kroll directed Chapter 4" in an
-        # article about Ballerina, "Lionsgate will release Ballerina on June 6".
-        acted_on = [m for c in (anchor.children if anchor is not None and "Work" in subject_class else [])
-                    if c.dep_ == "dobj" and c not in nodes.values()
-                    for m in slot_mentions(c, subject_class, offset, ctx) if _fit(m, subject_class)]
-        # So is a work a job title of the pattern names: "the director of Chapter 4" in an article
-        # about Ballerina, "John Wick creator Colin Ashby".
-        acted_on = acted_on or [m for name, token in nodes.items() if name != "object" and token.pos_ == "NOUN"
-                                for m in [_work_of_title(token, offset, nodes.values())]
-                                if m is not None and _fit(m, subject_class)]
-        own = [] if acted_on else [
-            c for c in (anchor.children if anchor is not None else []) if c.dep_ in {"nsubj", "nsubjpass"}
-            and c not in nodes.values() and c.lower_ not in {"we", "you", "i", "they", "fans", "audiences", "viewers"}]
-        controller = None if acted_on else anchor
-        while not own and controller is not None and controller.dep_ == "xcomp" and controller.head is not controller:
-            # "Chapter 4, which is set to release in March": the subject of "set" releases.
-            controller = controller.head
-            if controller is nodes.get(_CONTROL):   # "Lionsgate hired X to direct": not the work
-                break
-            own = [c for c in controller.children if c.dep_ in {"nsubj", "nsubjpass"} and c not in nodes.values()]
-        if not own and not acted_on and anchor is not None and anchor.dep_ in {"acl", "relcl"} and (
-                anchor.head._.kg_name or anchor.head.lower_ in ctx.references.get("work", [])):
-            own = [anchor.head]    # "the first film debuted in 2014": the film is the subject
-        subjects = acted_on or (slot_mentions(own[0], subject_class, offset, ctx) if own else [])
-        # An own subject that names nothing blocks the main work only when it is a name or a work
-        # ("the first film debuted in 2014"), not a part of one ("the script was written by X").
-        blocking = bool(own) and (own[0]._.kg_name or own[0].pos_ == "PRON"
-                                  or own[0].lower_ in ctx.references.get("work", []))
-        if subjects or blocking:
-            pass
-        elif "Work" in subject_class and main_work:
-            subjects = [Mention(main_work.text, where[0], where[0], main_work.label, main_work.lexicon_id,
-                                via="the article's main work")]
-        elif "Franchise" in subject_class and ctx.main_franchise:
-            subjects = [Mention(ctx.main_franchise.text, where[0], where[0], ctx.main_franchise.label,
-                                ctx.main_franchise.lexicon_id, via="the article's franchise")]
-        else:
-            subjects = []
+        subjects = _implied_subjects(rule, nodes, offset, ctx, main_work, subject_class, where)
     if object_class == "Date":
         token = nodes["object"]
         ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
