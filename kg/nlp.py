@@ -455,9 +455,9 @@ def make_entities(nlp: Language, name: str):
         spans = _repair_model_ents(doc, cfg)
         if holds(particle_needs, table.words(attr for attr, _ in particle_needs)):
             spans.extend(_particle_names(doc, particle_names, spans))
-        lexical = _lexicon_spans(doc, aliases(table), lexicon, senses, cfg.titles)
+        lexical = _lexicon_spans(doc, aliases(table), lexicon, senses, cfg)
         merged = _merge(spans, lexical)
-        doc.ents = _extend_people(filter_spans(merged), cfg.titles)
+        doc.ents = _extend_people(filter_spans(merged), cfg)
         return doc
 
     return entities
@@ -621,7 +621,7 @@ class _AliasMatcher:
 
 
 def _lexicon_spans(doc: Doc, matches: list[tuple[int, int, int]], lexicon: Lexicon, senses: dict,
-                   titles: frozenset[str] = frozenset()) -> list[Span]:
+                   cfg: _Cfg) -> list[Span]:
     matches = [Span(doc, s, e, label=doc.vocab.strings[m]) for m, s, e in matches]
     out = []
     for span in filter_spans(matches):
@@ -636,7 +636,7 @@ def _lexicon_spans(doc: Doc, matches: list[tuple[int, int, int]], lexicon: Lexic
         if entry.cls == "Character" and len(span) == 1 and surname:
             # "Marcus Vale" is someone else than the character Marcus: a fuller name wins; and
             # "Director Lina de Vries" is a job title before a name, not the character the Director.
-            out.append(Span(doc, span.end if span.text in titles else span.start, surname, label="PERSON"))
+            out.append(Span(doc, span.end if span.text in cfg.titles else span.start, surname, label="PERSON"))
             continue
         out.append(Span(doc, span.start, span.end, label=entry.cls, kb_id=entry.id))
     return out
@@ -651,7 +651,7 @@ def _surname_after(span: Span) -> int | None:
     return end if end > span.end else None
 
 
-def _extend_people(spans: list[Span], titles: frozenset[str] = frozenset()) -> list[Span]:
+def _extend_people(spans: list[Span], cfg: _Cfg) -> list[Span]:
     """A personal name the model cut short takes the capitalised proper nouns just before it,
     but not a job title ("Director Lina de Vries")."""
     taken = {i for s in spans for i in range(s.start, s.end)}
@@ -661,7 +661,7 @@ def _extend_people(spans: list[Span], titles: frozenset[str] = frozenset()) -> l
         if span.label_ == "PERSON":
             while start > 0 and start - 1 not in taken and span.doc[start - 1].pos_ == "PROPN" \
                     and span.doc[start - 1].is_title and span.doc[start - 1].whitespace_ \
-                    and span.doc[start - 1].text not in titles:
+                    and span.doc[start - 1].text not in cfg.titles:
                 start -= 1
         out.append(span if start == span.start else Span(span.doc, start, span.end, label="PERSON"))
     return out

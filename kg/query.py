@@ -237,7 +237,7 @@ def _literal(name: str, value: str) -> Literal:
     if match is None:
         raise BindingError(f"{name}: {value!r} is not a literal as Turtle writes one: \"text\", "
                            f"\"text\"@en or \"text\"^^xsd:date (a double quote inside written \\\")")
-    if match.group(1) and _expand(f"{match.group(1)}:x") is None:
+    if match.group(1) and match.group(1) not in _PREFIXES:
         raise BindingError(f"{name}: {value!r}: {_unknown(match.group(1))}")
     return from_n3(value, nsm=_namespace_manager())
 
