@@ -330,6 +330,20 @@ def tables(results: dict) -> str:
                               + (f"; timed by `{results['query_command']}`" if results.get("query_command") else "") + ":",
                               ["query (parameters)<", "rows", "Oxigraph in memory", "Oxigraph on disk", "rdflib's engine"],
                               (query_row(name, ox) for name, ox in q["oxigraph"]["queries"].items())))
+        counts = []
+        for engine, title in (("oxigraph", "In memory"), ("oxigraph-disk", "On disk")):
+            runs = list(q[engine]["queries"].values())
+            if runs:
+                timed, under, bounded = floor_count(runs)
+                counts.append(f"{title}: {under} of {len(runs)} runs under {TARGET_MS} ms; of the {timed - under} "
+                              f"timed over it, {bounded} have a floor over it too; {len(runs) - timed} stopped "
+                              "at the timeout or with no first row to bind.")
+        if any("floor_ms" in r for r in q["oxigraph"]["queries"].values()):
+            blocks.append("The floor of a run over the target is the time Oxigraph itself takes to hand over "
+                          "as many rows, of as many columns, of the cheapest query there is, on the same store "
+                          "(one triple pattern, no join, no filter, no sort; every term read as pyoxigraph's, "
+                          "none converted to rdflib's: `floor_query` and `time_floor` in benchmarks/child.py): "
+                          "no answer of that size can be read faster, whatever the query's plan. " + " ".join(counts))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -343,14 +357,30 @@ def _short(value: str) -> str:
     return value
 
 
+#: The target of issue 6: every query under this many milliseconds (median) on the 10,000-article graph.
+TARGET_MS = 100
+
+
 def _ms(run: dict) -> str:
+    """A run's median as a cell: bold over the target, with its floor (child.floor_query) when it is over."""
     if not run:
         return "—"
     if run.get("median_ms") is None:
         return run.get("note") or "—"
     value = run["median_ms"]
-    text = f"{value:,.1f} ms" if value < 100 else f"**{value:,.0f} ms**"
-    return text + (f" ({run['note']})" if run.get("note") else "")
+    text = f"{value:,.1f} ms" if value < TARGET_MS else f"**{value:,.0f} ms**"
+    notes = [run["note"]] if run.get("note") else []
+    if value >= TARGET_MS and run.get("floor_ms") is not None:
+        notes.append(f"floor {run['floor_ms']:,.0f} ms")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def floor_count(runs: Iterable[dict]) -> tuple[int, int, int]:
+    """(runs timed, runs under the target, runs over it whose floor is over it too) among `runs`."""
+    timed = [r for r in runs if r.get("median_ms") is not None]
+    under = sum(r["median_ms"] < TARGET_MS for r in timed)
+    bounded = sum(r["median_ms"] >= TARGET_MS and (r.get("floor_ms") or 0) >= TARGET_MS for r in timed)
+    return len(timed), under, bounded
 
 
 def plot(results: dict, path: Path) -> None:
